@@ -1,0 +1,687 @@
+"""The controlled runtime: one thread at a time, switching only at scheduling points.
+
+Why this shape
+--------------
+Every controlled thread is a real OS thread, so unmodified code (C extensions, ``sys``
+hooks, blocking calls we do not know about) behaves as it does in production. Exactly one
+of them holds the *baton* at any time; all others are parked on their own
+``_thread.lock``. A scheduling point asks the strategy which task runs next; when the
+answer is another task, the current one releases the other's lock and parks on its own.
+That hand-off is the only cost of a switch (~7 us here), and it is paid only when the
+strategy actually changes thread.
+
+OS threads are reused across executions (``_Worker``): creating one costs more than a
+whole two-thread schedule. Task 0 (the scenario's main thread) runs on the thread that
+called ``explore``, so the common case of a main thread that mostly waits costs nothing.
+
+Invariants
+----------
+* Only the baton holder mutates an ``Execution`` (there is no lock around it).
+* A task parks only inside ``Execution._hand_off``; it wakes either holding the baton or
+  with ``task.abort`` set, in which case it raises ``Abort`` and unwinds.
+* Blocked tasks carry a ``ready()`` predicate and an optional deadline on the virtual
+  clock. A blocked task is eligible to run when ``ready()`` is true or its deadline has
+  passed. When no task is eligible and no deadline is pending, every live thread waits
+  for another: a deadlock.
+* The hot path records only the strategy's choices (the schedule). Traces with source
+  lines and values are produced by replaying a schedule in verbose mode.
+"""
+
+from __future__ import annotations
+
+import _thread
+import enum
+import itertools
+import linecache
+import os
+import sys
+import time as _time
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Callable, Hashable, NoReturn, Sequence
+
+from racelab._core.events import Observer, Op
+from racelab.errors import RacelabError, ScenarioError
+
+if TYPE_CHECKING:
+    from racelab.strategies.base import Strategy
+
+_allocate_lock = _thread.allocate_lock
+_get_ident = _thread.get_ident
+_start_new_thread = _thread.start_new_thread
+_real_monotonic = _time.monotonic
+
+#: Consecutive steps a task may take while others are runnable before it must let one of
+#: them run (fairness for spin loops such as Peterson's lock).
+FAIR_QUANTUM = 64
+#: Steps without the virtual clock moving, while timed waiters exist, before the clock
+#: jumps to the earliest deadline (a spin loop that waits for a sleeper makes progress).
+SPIN_STEPS_BEFORE_TIMEOUT = 512
+#: Virtual time one scheduling step takes.
+STEP_TIME = 1e-6
+#: The virtual wall clock starts here (2025-01-01T00:00:00Z).
+EPOCH = 1735689600.0
+
+_RACELAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_ENGINE_DIRS = tuple(
+    os.path.join(_RACELAB_DIR, d) + os.sep for d in ("_core", "sync", "strategies", "instrument", "detect")
+) + (os.path.join(_RACELAB_DIR, "atomic.py"),)
+
+
+class Abort(BaseException):
+    """Raised inside a controlled task to unwind it when its execution is torn down."""
+
+
+class TaskState(enum.Enum):
+    RUNNABLE = "runnable"
+    BLOCKED = "blocked"
+    DONE = "done"
+
+
+class FailureKind(enum.Enum):
+    ASSERTION = "assertion"
+    EXCEPTION = "exception"
+    DEADLOCK = "deadlock"
+    LIVELOCK = "livelock"
+    RACE = "race"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class RawFailure:
+    """What went wrong in one execution, before it is rendered for people."""
+
+    kind: FailureKind
+    message: str
+    thread: str
+    exc: BaseException | None = None
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    step: int
+    thread: str
+    file: str
+    line: int
+    source: str
+    op: str
+    location: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "thread": self.thread, "file": self.file, "line": self.line,
+                "op": self.op, "location": self.location}
+
+
+class Task:
+    """One controlled thread of one execution."""
+
+    __slots__ = ("tid", "name", "thread", "state", "ready", "deadline", "timed_out", "wake",
+                 "abort", "run_len", "waiting_for", "daemon", "worker", "body", "ident")
+
+    def __init__(self, tid: int, name: str, thread: Any, daemon: bool, wake: Any) -> None:
+        self.tid = tid
+        self.name = name
+        self.thread = thread
+        self.daemon = daemon
+        self.state = TaskState.RUNNABLE
+        self.ready: Callable[[], bool] | None = None
+        self.deadline: float | None = None
+        self.timed_out = False
+        self.wake = wake
+        self.abort = False
+        self.run_len = 0
+        self.waiting_for: str = ""
+        self.worker: _Worker | None = None
+        self.body: Callable[[], None] | None = None
+        self.ident = 0x7E0000 + tid
+
+    def eligible(self, clock: float) -> bool:
+        if self.state is TaskState.RUNNABLE:
+            return True
+        if self.state is TaskState.BLOCKED:
+            if self.deadline is not None and clock >= self.deadline:
+                return True
+            return self.ready is not None and self.ready()
+        return False
+
+    def __repr__(self) -> str:
+        return f"<Task {self.tid} {self.name!r} {self.state.value}>"
+
+
+# --------------------------------------------------------------------------------------
+# Worker OS threads, reused across executions
+
+
+class _Worker:
+    """A parked OS thread that runs one task body at a time, for any number of executions."""
+
+    __slots__ = ("wake", "task")
+
+    def __init__(self) -> None:
+        self.wake = _allocate_lock()
+        self.wake.acquire()
+        self.task: Task | None = None
+        _start_new_thread(self._loop, ())
+
+    def _loop(self) -> None:
+        while True:
+            self.wake.acquire()
+            task = self.task
+            if task is None:  # retired
+                return
+            _run_task(task)
+
+
+_idle_workers: list[_Worker] = []
+
+
+def _get_worker() -> _Worker:
+    if _idle_workers:
+        return _idle_workers.pop()
+    return _Worker()
+
+
+def _run_task(task: Task) -> None:
+    ex = _active
+    assert ex is not None
+    _tls.task = task
+    try:
+        if task.abort:
+            raise Abort
+        assert task.body is not None
+        task.body()
+    except Abort:
+        pass
+    except BaseException as exc:  # noqa: BLE001 - any exception in a thread is a finding
+        ex.task_crashed(task, exc)
+    finally:
+        _tls.task = None
+        ex.task_finished(task)
+
+
+# --------------------------------------------------------------------------------------
+# The active execution
+
+
+_tls = _thread._local()
+_serials = itertools.count(1)
+_active: "Execution | None" = None
+#: Set while ``racelab run`` drives a real program: an Observer, see racelab.detect.live.
+live: Observer | None = None
+
+
+def active() -> "Execution | None":
+    return _active
+
+
+def current_task() -> Task | None:
+    """The controlled task running on this OS thread, or None when not exploring."""
+    if _active is None:
+        return None
+    return getattr(_tls, "task", None)
+
+
+class Execution:
+    """One run of a scenario under one schedule."""
+
+    def __init__(
+        self,
+        strategy: "Strategy",
+        *,
+        max_steps: int,
+        observers: Sequence[Observer] = (),
+        verbose: bool = False,
+        hang_timeout: float = 10.0,
+        max_threads: int = 64,
+    ) -> None:
+        self.max_threads = max_threads
+        self.error: RacelabError | None = None
+        self.strategy = strategy
+        self.max_steps = max_steps
+        self.observers = tuple(observers)
+        self.verbose = verbose
+        self.hang_timeout = hang_timeout
+        self.tasks: list[Task] = []
+        self.names: dict[int, str] = {}
+        self.current: Task | None = None
+        self.step = 0
+        self.clock = 0.0
+        self.last_advance = 0
+        self.choices: list[int] = []
+        self.preemptions = 0
+        self.trace: list[TraceStep] = []
+        self.failure: RawFailure | None = None
+        self.stopping = False
+        self.thread_counter = 0
+        self.blocked = 0
+        self.keepalive: list[Any] = []
+        self.result: Any = None
+        self._teardown = _allocate_lock()
+        self._teardown.acquire()
+        self.serial = next(_serials)
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def run(self, fn: Callable[[], Any], main_thread: Any) -> None:
+        """Run ``fn`` as task 0 on this OS thread until the execution ends."""
+        global _active
+        main = Task(0, "MainThread", main_thread, False, _allocate_lock())
+        main.wake.acquire()
+        self._add(main)
+        self.current = main
+        for obs in self.observers:
+            obs.begin(self.names)
+        _active = self
+        _tls.task = main
+        try:
+            try:
+                self.result = fn()
+                self._wait_for_non_daemon(main)
+            except Abort:
+                pass
+            except BaseException as exc:  # noqa: BLE001
+                self._record_crash(main, exc)
+            self._tear_down(main)
+        finally:
+            _tls.task = None
+            _active = None
+            main.state = TaskState.DONE
+
+    def _add(self, task: Task) -> None:
+        self.tasks.append(task)
+        self.names[task.tid] = task.name
+
+    def _wait_for_non_daemon(self, main: Task) -> None:
+        def done() -> bool:
+            return all(t.state is TaskState.DONE or t.daemon for t in self.tasks if t.tid)
+
+        self.block(main, done, "the end of non-daemon threads")
+
+    def _tear_down(self, main: Task) -> None:
+        self.stopping = True
+        for task in self.tasks:
+            if task is main or task.state is TaskState.DONE:
+                continue
+            task.abort = True
+            task.wake.release()
+            if not self._teardown.acquire(True, self.hang_timeout):
+                self._hung(task)
+        self.keepalive.clear()
+
+    def _hung(self, task: Task) -> None:
+        if self.failure is None:
+            self.failure = RawFailure(
+                FailureKind.LIVELOCK,
+                f"thread {task.name} ran for {self.hang_timeout:g} s without reaching a scheduling point "
+                "(an infinite loop in uninstrumented code, or a real blocking call racelab does not control)",
+                task.name)
+        task.state = TaskState.DONE
+        if task.worker is not None:
+            task.worker = None  # the OS thread is lost; it unwinds on its own if it ever returns
+
+    # ---- task management -------------------------------------------------------------
+
+    def spawn(self, parent: Task, thread: Any, name: str, daemon: bool, body: Callable[[], None]) -> Task:
+        if len(self.tasks) >= self.max_threads:
+            self.fail_with_error(ScenarioError(
+                f"the scenario starts more than {self.max_threads} threads (the limit; raise --max-threads)"))
+        worker = _get_worker()
+        task = Task(len(self.tasks), name, thread, daemon, worker.wake)
+        task.worker = worker
+        task.body = body
+        worker.task = task
+        self._add(task)
+        self.hb_release(parent, ("start", task.tid))
+        return task
+
+    def task_started(self, task: Task) -> None:
+        self.hb_acquire(task, ("start", task.tid))
+
+    def task_crashed(self, task: Task, exc: BaseException) -> None:
+        self._record_crash(task, exc)
+
+    def _record_crash(self, task: Task, exc: BaseException) -> None:
+        if isinstance(exc, RacelabError):
+            if self.error is None:
+                self.error = exc
+            self.stopping = True
+            return
+        if self.failure is not None:
+            return
+        kind = FailureKind.ASSERTION if isinstance(exc, AssertionError) else FailureKind.EXCEPTION
+        text = str(exc)
+        message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        self.failure = RawFailure(kind, message.splitlines()[0] if message else message, task.name, exc)
+        self.stopping = True
+
+    def task_finished(self, task: Task) -> None:
+        """Called on the task's own OS thread as its body ends (normally or not)."""
+        worker = task.worker
+        task.state = TaskState.DONE
+        if self.stopping and self.current is not task:
+            # Torn down from outside: report back to the main task and go idle.
+            self._release_worker(worker)
+            self._teardown.release()
+            return
+        self.hb_release(task, ("end", task.tid))
+        if self.stopping:
+            self._release_worker(worker)
+            self._wake_main_for_stop()
+            return
+        self.record_point(task, "finish", None, None)
+        nxt = self._choose(task)
+        self._release_worker(worker)
+        if nxt is None:
+            self._record_deadlock(task)
+            self._wake_main_for_stop()
+            return
+        self._activate(nxt)
+        nxt.wake.release()
+
+    def _release_worker(self, worker: "_Worker | None") -> None:
+        if worker is not None:
+            worker.task = None
+            _idle_workers.append(worker)
+
+    def _wake_main_for_stop(self) -> None:
+        main = self.tasks[0]
+        self.stopping = True
+        if main.state is not TaskState.DONE:
+            main.abort = True
+            self.current = main
+            main.wake.release()
+
+    # ---- scheduling ------------------------------------------------------------------
+
+    def schedule(self, task: Task) -> None:
+        """A scheduling point in ``task`` (which holds the baton and stays runnable)."""
+        if self.stopping:
+            raise Abort
+        self.step += 1
+        if self.step > self.max_steps:
+            self._livelock(task)
+        task.run_len += 1
+        nxt = self._choose(task)
+        if nxt is not task:
+            assert nxt is not None
+            self._hand_off(task, nxt)
+
+    def block(self, task: Task, ready: Callable[[], bool], what: str, timeout: float | None = None) -> bool:
+        """Park ``task`` until ``ready()``; False when the virtual-clock timeout elapsed first."""
+        if self.stopping:
+            raise Abort
+        if ready():
+            return True
+        if timeout is not None and timeout <= 0:
+            return False
+        task.state = TaskState.BLOCKED
+        task.ready = ready
+        task.deadline = None if timeout is None else self.clock + timeout
+        task.timed_out = False
+        task.waiting_for = what
+        self.blocked += 1
+        self.step += 1
+        if self.step > self.max_steps:
+            self._livelock(task)
+        nxt = self._choose(task)
+        if nxt is None:
+            self._deadlock(task)
+        if nxt is not task:
+            self._hand_off(task, nxt)
+        return not task.timed_out
+
+    def _activate(self, task: Task) -> None:
+        if task.state is TaskState.BLOCKED:
+            self.blocked -= 1
+            task.state = TaskState.RUNNABLE
+            task.timed_out = not (task.ready is not None and task.ready())
+            task.ready = None
+            task.deadline = None
+        self.current = task
+
+    def _hand_off(self, task: Task, nxt: Task) -> None:
+        self._activate(nxt)
+        task.run_len = 0
+        nxt.wake.release()
+        if task.tid == 0:
+            while not task.wake.acquire(True, self.hang_timeout):
+                self._hung(self.current or task)
+                self.stopping = True
+                raise Abort
+        else:
+            task.wake.acquire()
+        if task.abort:
+            raise Abort
+
+    def _eligible(self) -> list[Task]:
+        clock = self.clock
+        if self.blocked == 0:
+            return [t for t in self.tasks if t.state is TaskState.RUNNABLE]
+        return [t for t in self.tasks if t.eligible(clock)]
+
+    def _choose(self, task: Task) -> Task | None:
+        """Pick the next task; ``task`` is the one at the point (maybe blocked or done)."""
+        self.clock += STEP_TIME
+        runnable = self._eligible()
+        if not runnable:
+            if not self._advance_clock():
+                return None
+            runnable = self._eligible()
+        elif self.blocked and self.step - self.last_advance > SPIN_STEPS_BEFORE_TIMEOUT:
+            if self._advance_clock():
+                runnable = self._eligible()
+        if len(runnable) == 1:
+            nxt = runnable[0]
+            if nxt is not task:
+                task.run_len = 0
+            return nxt
+        current_ok = task.state is TaskState.RUNNABLE
+        if current_ok and task.run_len >= FAIR_QUANTUM:
+            runnable = [t for t in runnable if t is not task]
+            current_ok = False
+            if len(runnable) == 1:
+                return runnable[0]
+        ids = [t.tid for t in runnable]
+        try:
+            tid = self.strategy.next_task(ids, task.tid if current_ok else None)
+        except RacelabError as exc:
+            self.fail_with_error(exc)
+        self.choices.append(tid)
+        if current_ok and tid != task.tid:
+            self.preemptions += 1
+        return self.tasks[tid]
+
+    def _advance_clock(self) -> bool:
+        deadlines = [t.deadline for t in self.tasks if t.state is TaskState.BLOCKED and t.deadline is not None]
+        if not deadlines:
+            return False
+        self.clock = max(self.clock, min(deadlines))
+        self.last_advance = self.step
+        return True
+
+    # ---- failures --------------------------------------------------------------------
+
+    def _deadlock(self, task: Task) -> None:
+        self._record_deadlock(task)
+        self.stopping = True
+        if task.tid == 0:
+            raise Abort
+        self._wake_main_for_stop()
+        task.state = TaskState.RUNNABLE
+        task.abort = True
+        task.wake.acquire()
+        raise Abort
+
+    def _record_deadlock(self, task: Task) -> None:
+        if self.failure is None:
+            waiting = [t for t in self.tasks if t.state is TaskState.BLOCKED]
+            if len(waiting) == 1 and waiting[0].tid == 0 and waiting[0].waiting_for.startswith("the end"):
+                message = "deadlock: the main thread waits for threads that can never run"
+            else:
+                message = "deadlock: every live thread is blocked"
+            self.failure = RawFailure(FailureKind.DEADLOCK, message, task.name,
+                                      details=[self._describe_blocked(t) for t in waiting])
+
+    def fail_with_error(self, error: RacelabError) -> "NoReturn":
+        """A problem with the scenario or racelab itself, not a finding: stop and raise it from explore."""
+        if self.error is None:
+            self.error = error
+        self.stopping = True
+        task = getattr(_tls, "task", None)
+        if task is None or task.tid == 0:
+            raise Abort
+        self._wake_main_for_stop()
+        task.abort = True
+        task.wake.acquire()
+        raise Abort
+
+    def _livelock(self, task: Task) -> None:
+        if self.failure is None:
+            self.failure = RawFailure(
+                FailureKind.LIVELOCK,
+                f"livelock: no thread finished within {self.max_steps} scheduling steps "
+                "(raise --max-steps if the scenario is just long)", task.name)
+        self.stopping = True
+        if task.tid == 0:
+            raise Abort
+        self._wake_main_for_stop()
+        task.abort = True
+        task.wake.acquire()
+        raise Abort
+
+    def _describe_blocked(self, task: Task) -> str:
+        where = ""
+        worker = task.worker
+        frames = sys._current_frames()
+        frame = None
+        if task.tid == 0:
+            frame = frames.get(_get_ident())
+        elif worker is not None:
+            for ident, fr in frames.items():
+                if _frame_runs_worker(fr, worker):
+                    frame = fr
+                    break
+        user = user_frame(frame)
+        if user is not None:
+            where = f" at {_site(user)}"
+        return f"{task.name} waits for {task.waiting_for}{where}"
+
+    # ---- events ----------------------------------------------------------------------
+
+    def hb_release(self, task: Task, sync: Hashable) -> None:
+        for obs in self.observers:
+            obs.release(task.tid, sync)
+
+    def hb_acquire(self, task: Task, sync: Hashable) -> None:
+        for obs in self.observers:
+            obs.acquire(task.tid, sync)
+
+    def record_point(self, task: Task, op: str, location: str | None, frame: FrameType | None) -> None:
+        """Verbose mode only: append a trace step for the point about to happen."""
+        if not self.verbose:
+            return
+        if frame is None:
+            frame = user_frame(sys._getframe(1))
+        if frame is not None:
+            file, line = frame.f_code.co_filename, frame.f_lineno
+            source = linecache.getline(file, line).strip()
+        else:
+            file, line, source = "<racelab>", 0, ""
+        self.trace.append(TraceStep(len(self.trace) + 1, task.name, file, line, source, op, location))
+
+    def note_value(self, text: str) -> None:
+        if self.verbose and self.trace:
+            last = self.trace[-1]
+            self.trace[-1] = TraceStep(last.step, last.thread, last.file, last.line, last.source,
+                                       f"{last.op} {text}", last.location)
+
+
+def _frame_runs_worker(frame: FrameType | None, worker: "_Worker") -> bool:
+    while frame is not None:
+        if frame.f_code is _Worker._loop.__code__:
+            return frame.f_locals.get("self") is worker
+        frame = frame.f_back
+    return False
+
+
+def is_engine_file(filename: str) -> bool:
+    return filename.startswith(_ENGINE_DIRS) or filename.startswith("<frozen") or filename.endswith(
+        ("/threading.py", "/queue.py", "/concurrent/futures/_base.py", "/concurrent/futures/thread.py"))
+
+
+def user_frame(frame: FrameType | None) -> FrameType | None:
+    """The innermost frame that belongs to the program, not to racelab or the stdlib it models."""
+    while frame is not None and is_engine_file(frame.f_code.co_filename):
+        frame = frame.f_back
+    return frame
+
+
+def _site(frame: FrameType) -> str:
+    file = frame.f_code.co_filename
+    line = frame.f_lineno
+    source = linecache.getline(file, line).strip()
+    rel = _relpath(file)
+    return f"{rel}:{line}" + (f"  `{source}`" if source else "")
+
+
+def _relpath(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+# --------------------------------------------------------------------------------------
+# The extension API (used by racelab.atomic, racelab.sync.net, ...)
+
+
+def schedule_point(what: str) -> None:
+    """A plain scheduling point (no-op when not exploring)."""
+    ex = _active
+    if ex is None:
+        return
+    task = getattr(_tls, "task", None)
+    if task is None:
+        return
+    ex.schedule(task)
+    if ex.verbose:
+        ex.record_point(task, what, None, None)
+
+
+def atomic_op(obj: Any, what: str) -> None:
+    """Call right before an operation that is atomic on ``obj``."""
+    ex = _active
+    if ex is None:
+        if live is not None:
+            live.atomic(-1, id(obj))
+        return
+    task = getattr(_tls, "task", None)
+    if task is None:
+        return
+    ex.schedule(task)
+    if ex.verbose:
+        ex.record_point(task, what, None, None)
+    ex.keepalive.append(obj)
+    for obs in ex.observers:
+        obs.atomic(task.tid, id(obj))
+
+
+def wait_until(ready: Callable[[], bool], what: str, timeout: float | None = None) -> bool:
+    """Block the current controlled task until ``ready()`` (polled at every decision)."""
+    ex = _active
+    task = None if ex is None else getattr(_tls, "task", None)
+    if task is None or ex is None:
+        deadline = None if timeout is None else _real_monotonic() + timeout
+        while not ready():
+            if deadline is not None and _real_monotonic() >= deadline:
+                return False
+            _time.sleep(0.0005)
+        return True
+    ex.schedule(task)
+    if ex.verbose:
+        ex.record_point(task, f"wait for {what}", None, None)
+    return ex.block(task, ready, what, timeout)

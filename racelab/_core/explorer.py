@@ -1,0 +1,458 @@
+"""The search: load scenarios, run executions under a strategy, shrink, report.
+
+The explorer is the only caller of a scenario function (through ``Execution.run``): it
+counts executions, keeps the outcome histogram, feeds detectors, stops at the first
+failure, and then
+
+1. shrinks the failing schedule to the fewest preemptions that still fail the same way
+   (bounded DFS with bound 0, 1, ... below the failing schedule's count, within a small
+   budget), and
+2. replays that schedule once more in verbose mode to produce the trace people read.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import inspect
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence
+
+from racelab._core import control, schedule
+from racelab._core.control import Execution, FailureKind, RawFailure, TraceStep
+from racelab._core.patching import Patcher
+from racelab.errors import RacelabError, ScenarioError, UsageError
+from racelab.instrument import hook
+from racelab.strategies import DFSStrategy, PCTStrategy, PortfolioStrategy, RandomStrategy, ReplayStrategy
+from racelab.strategies.base import Strategy
+
+_real_monotonic = time.monotonic
+_MAIN_THREAD = threading.main_thread()
+GRADES = ("acceptable", "interesting", "forbidden")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to explore. ``None`` fields take their defaults (see ``DEFAULTS``)."""
+
+    strategy: str | None = None
+    seed: int | None = None
+    max_schedules: int | None = None
+    time_limit: float | None = None
+    preemption_bound: int | None = None
+    depth: int | None = None
+    max_steps: int | None = None
+    max_threads: int | None = None
+    fail_on_race: bool | None = None
+    detect: bool | None = None
+    shrink: bool | None = None
+    instrument: tuple[str, ...] = ()
+
+    def over(self, base: "Settings") -> "Settings":
+        """These settings where given, ``base`` elsewhere."""
+        values = {}
+        for f in dataclasses.fields(self):
+            mine = getattr(self, f.name)
+            values[f.name] = (tuple(base.instrument) + tuple(mine)) if f.name == "instrument" else (
+                getattr(base, f.name) if mine is None else mine)
+        return Settings(**values)
+
+    def value(self, name: str) -> Any:
+        mine = getattr(self, name)
+        return getattr(DEFAULTS, name) if mine is None else mine
+
+
+DEFAULTS = Settings(strategy="portfolio", seed=0, max_schedules=1000, time_limit=10.0, preemption_bound=2,
+                    depth=3, max_steps=20000, max_threads=64, fail_on_race=False, detect=True, shrink=True)
+_SETTING_NAMES = {f.name for f in dataclasses.fields(Settings)}
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    id: str
+    path: str
+    name: str
+    func: Callable[[], Any]
+    doc: str
+    settings: Settings
+    outcomes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: str
+    message: str
+    thread: str
+    found_after: int
+    schedule: str
+    trace: tuple[TraceStep, ...]
+    preemptions: int
+    details: tuple[str, ...] = ()
+    traceback: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "message": self.message, "thread": self.thread,
+                "found_after": self.found_after, "schedule": self.schedule,
+                "trace": [s.to_json() for s in self.trace]}
+
+
+@dataclass
+class ScenarioResult:
+    id: str
+    verdict: str
+    exhausted: bool
+    schedules: int
+    elapsed_s: float
+    failure: Failure | None
+    outcomes: dict[str, int] = field(default_factory=dict)
+    grades: dict[str, str] = field(default_factory=dict)
+    races: list[Any] = field(default_factory=list)
+    lock_order: list[Any] = field(default_factory=list)
+    strategy: str = ""
+    doc: str = ""
+    trace: tuple[TraceStep, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "verdict": self.verdict, "exhausted": self.exhausted,
+                "schedules": self.schedules, "elapsed_s": round(self.elapsed_s, 4),
+                "failure": None if self.failure is None else self.failure.to_json(),
+                "races": [r.to_json() if hasattr(r, "to_json") else r for r in self.races],
+                "lock_order": [c.to_json() if hasattr(c, "to_json") else c for c in self.lock_order],
+                "outcomes": dict(self.outcomes)}
+
+
+# ---------------------------------------------------------------------------------------
+# the decorator
+
+
+def scenario(func: Callable[[], Any] | None = None, /, *, outcomes: dict[Any, str] | None = None,
+             **settings: Any) -> Any:
+    """Mark a function as a scenario, optionally with settings and graded outcomes.
+
+    ``@racelab.scenario`` or ``@racelab.scenario(max_schedules=500, outcomes={2: "acceptable",
+    1: "forbidden"})``. Outcome keys are matched against the repr of the returned value.
+    """
+    unknown = set(settings) - _SETTING_NAMES
+    if unknown:
+        raise TypeError(f"racelab.scenario got unknown settings: {', '.join(sorted(unknown))}")
+    if outcomes is not None:
+        for grade in outcomes.values():
+            if grade not in GRADES:
+                raise ValueError(f"outcome grade must be one of {', '.join(GRADES)}, not {grade!r}")
+
+    def mark(fn: Callable[[], Any]) -> Callable[[], Any]:
+        fn.__racelab_settings__ = Settings(**settings)  # type: ignore[attr-defined]
+        fn.__racelab_outcomes__ = {repr(k): v for k, v in (outcomes or {}).items()}  # type: ignore[attr-defined]
+        return fn
+
+    return mark(func) if func is not None else mark
+
+
+# ---------------------------------------------------------------------------------------
+# loading
+
+
+def _split_target(target: str) -> tuple[str, str | None]:
+    path, sep, name = target.partition("::")
+    return path, (name or None) if sep else None
+
+
+def _files(path: str) -> list[str]:
+    if os.path.isdir(path):
+        return sorted(os.path.join(path, f) for f in os.listdir(path)
+                      if f.endswith(".py") and not f.startswith("_"))
+    if not os.path.exists(path):
+        raise UsageError(f"no such file or directory: {path}")
+    if not path.endswith(".py"):
+        raise UsageError(f"not a Python file: {path}")
+    return [path]
+
+
+def _display(path: str) -> str:
+    return control._relpath(os.path.abspath(path))
+
+
+def _specs_in(module: Any, path: str, only: str | None) -> list[ScenarioSpec]:
+    specs = []
+    for name, obj in vars(module).items():
+        if not inspect.isfunction(obj) or obj.__module__ != module.__name__:
+            continue
+        marked = hasattr(obj, "__racelab_settings__")
+        if not (marked or name.startswith("scenario_")):
+            continue
+        if only is not None and name != only:
+            continue
+        params = [p for p in inspect.signature(obj).parameters.values()
+                  if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if params:
+            raise ScenarioError(f"{_display(path)}::{name} takes arguments ({', '.join(p.name for p in params)}); "
+                                "a scenario takes none")
+        doc = inspect.getdoc(obj) or inspect.getdoc(module) or ""
+        specs.append(ScenarioSpec(f"{_display(path)}::{name}", path, name, obj, doc,
+                                  getattr(obj, "__racelab_settings__", Settings()),
+                                  getattr(obj, "__racelab_outcomes__", {})))
+    if only is not None and not specs:
+        raise UsageError(f"no scenario named {only!r} in {_display(path)}")
+    return specs
+
+
+class _World:
+    """Patches, instrumentation and the imported scenario modules of one explore call."""
+
+    def __init__(self, instrument: Sequence[str]) -> None:
+        self.instrument = list(instrument)
+
+    def __enter__(self) -> "_World":
+        self.patcher = Patcher()
+        self.hook = hook.Instrumentation(self.instrument)
+        self.hook.__enter__()
+        try:
+            from racelab import sync
+
+            sync.install(self.patcher)
+        except BaseException:
+            self.patcher.undo()
+            self.hook.__exit__(None, None, None)
+            raise
+        return self
+
+    def load(self, path: str, only: str | None) -> list[ScenarioSpec]:
+        self.hook.add_path(os.path.dirname(os.path.abspath(path)))
+        name = hook.module_name_for(path)
+        try:
+            module = hook.load_file(os.path.abspath(path), name)
+        except RacelabError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - the user's module failed to import
+            raise ScenarioError(f"cannot import {_display(path)}: {type(exc).__name__}: {exc}") from None
+        return _specs_in(module, path, only)
+
+    def __exit__(self, *exc: object) -> None:
+        self.patcher.undo()
+        self.hook.__exit__(None, None, None)
+
+
+def _instrument_for(files: Sequence[str], settings: Settings) -> list[str]:
+    names = list(settings.instrument)
+    for f in files:
+        names.extend(hook.declared_in(f))
+    return names
+
+
+def load_scenarios(target: str) -> list[ScenarioSpec]:
+    """The scenarios in a file, ``file::name`` or directory (imported instrumented)."""
+    path, only = _split_target(target)
+    files = _files(path)
+    specs: list[ScenarioSpec] = []
+    with _World(_instrument_for(files, Settings())) as world:
+        for f in files:
+            specs.extend(world.load(f, only))
+    return specs
+
+
+# ---------------------------------------------------------------------------------------
+# running
+
+
+def make_strategy(settings: Settings) -> Strategy:
+    name = settings.value("strategy")
+    seed = settings.value("seed")
+    if name == "random":
+        return RandomStrategy(seed)
+    if name == "pct":
+        return PCTStrategy(seed, depth=settings.value("depth"))
+    if name == "dfs":
+        return DFSStrategy(settings.value("preemption_bound"))
+    if name == "portfolio":
+        return PortfolioStrategy(seed, settings.value("preemption_bound"), settings.value("depth"))
+    raise UsageError(f"unknown strategy {name!r} (choose from portfolio, random, pct, dfs)")
+
+
+def _make_detectors(settings: Settings) -> list[Any]:
+    if not settings.value("detect"):
+        return []
+    try:
+        from racelab.detect import make_detectors
+    except ImportError:
+        return []
+    return make_detectors()
+
+
+def run_once(func: Callable[[], Any], strategy: Strategy, settings: Settings, *,
+             observers: Sequence[Any] = (), verbose: bool = False) -> Execution:
+    """One execution of ``func`` under ``strategy``."""
+    ex = Execution(strategy, max_steps=settings.value("max_steps"), observers=observers, verbose=verbose,
+                   max_threads=settings.value("max_threads"))
+    ex.run(func, _MAIN_THREAD)
+    if ex.error is not None:
+        raise ex.error
+    return ex
+
+
+class _Search:
+    """State of one scenario's exploration."""
+
+    def __init__(self, spec: ScenarioSpec, settings: Settings) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.detectors = _make_detectors(settings)
+        self.outcomes: collections.Counter[str] = collections.Counter()
+
+    def graded_failure(self, ex: Execution) -> RawFailure | None:
+        if ex.failure is not None:
+            return ex.failure
+        outcome = repr(ex.result)
+        self.outcomes[outcome] += 1
+        if self.spec.outcomes.get(outcome) == "forbidden":
+            return RawFailure(FailureKind.ASSERTION, f"forbidden outcome {outcome}", "MainThread")
+        if self.settings.value("fail_on_race"):
+            for det in self.detectors:
+                race = getattr(det, "race_in_execution", None)
+                if race:
+                    return RawFailure(FailureKind.RACE, f"data race on {race}", "MainThread")
+        return None
+
+    def run(self) -> ScenarioResult:
+        settings = self.settings
+        strategy = make_strategy(settings)
+        limit = settings.value("max_schedules")
+        time_limit = settings.value("time_limit")
+        start = _real_monotonic()
+        n = 0
+        exhausted = False
+        failure: Failure | None = None
+        while n < limit:
+            if time_limit is not None and _real_monotonic() - start > time_limit:
+                break
+            if not strategy.new_execution():
+                exhausted = bool(getattr(strategy, "exhausted", False))
+                break
+            n += 1
+            ex = run_once(self.spec.func, strategy, settings, observers=self.detectors)
+            token = schedule.encode(ex.choices) if self.detectors else None
+            for det in self.detectors:
+                det.end(token)
+            raw = self.graded_failure(ex)
+            if raw is not None:
+                failure = self.explain(ex, raw, n)
+                break
+        elapsed = _real_monotonic() - start
+        races, lock_order = [], []
+        for det in self.detectors:
+            races.extend(getattr(det, "races", ()))
+            lock_order.extend(getattr(det, "cycles", ()))
+        return ScenarioResult(self.spec.id, "fail" if failure else "pass", exhausted and failure is None, n, elapsed,
+                              failure, dict(self.outcomes), dict(self.spec.outcomes), races, lock_order,
+                              str(settings.value("strategy")), self.spec.doc)
+
+    # ---- shrinking and explaining -------------------------------------------------------
+
+    def _same_failure(self, choices: list[int] | None, strategy: Strategy, kind: FailureKind) -> Execution | None:
+        ex = run_once(self.spec.func, strategy, self.settings)
+        raw = ex.failure
+        if raw is None and kind in (FailureKind.ASSERTION, FailureKind.RACE):
+            return None
+        return ex if raw is not None and raw.kind is kind else None
+
+    def shrink(self, ex: Execution, kind: FailureKind) -> Execution:
+        if not self.settings.value("shrink") or ex.preemptions == 0 or kind is FailureKind.RACE:
+            return ex
+        deadline = _real_monotonic() + 2.0
+        for bound in range(ex.preemptions):
+            dfs = DFSStrategy(bound)
+            tried = 0
+            while tried < 400 and _real_monotonic() < deadline and dfs.new_execution():
+                tried += 1
+                found = self._same_failure(None, dfs, kind)
+                if found is not None and self.spec.outcomes.get(repr(found.result)) != "acceptable":
+                    return found
+            if _real_monotonic() >= deadline:
+                break
+        return ex
+
+    def explain(self, ex: Execution, raw: RawFailure, found_after: int) -> Failure:
+        best = self.shrink(ex, raw.kind)
+        choices = list(best.choices)
+        verbose = run_once(self.spec.func, ReplayStrategy(choices), self.settings, verbose=True)
+        final = verbose.failure or (best.failure if best is not ex else raw)
+        if final is None:
+            final = raw
+        return Failure(str(final.kind), final.message, final.thread, found_after, schedule.encode(choices),
+                       tuple(verbose.trace), best.preemptions, tuple(final.details), _user_traceback(final.exc))
+
+
+def _user_traceback(exc: BaseException | None) -> str:
+    if exc is None:
+        return ""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not control.is_engine_file(f.filename)]
+    lines = traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+def iterate(target: str, settings: Settings | None = None) -> Iterator[ScenarioResult]:
+    """Explore every scenario of ``target``, yielding each result as it is ready."""
+    settings = settings or Settings()
+    path, only = _split_target(target)
+    files = _files(path)
+    with _World(_instrument_for(files, settings)) as world:
+        for f in files:
+            for spec in world.load(f, only):
+                effective = settings.over(spec.settings)
+                yield _Search(spec, effective).run()
+
+
+def explore(target: str, settings: Settings | None = None) -> list[ScenarioResult]:
+    """Explore every scenario of ``target`` (a file, ``file::name`` or a directory)."""
+    return list(iterate(target, settings))
+
+
+def explore_function(func: Callable[[], Any], settings: Settings | None = None, *, id: str | None = None,
+                     outcomes: dict[str, str] | None = None) -> ScenarioResult:
+    """Explore a function that is already imported (its module is not instrumented here)."""
+    settings = settings or Settings()
+    spec = ScenarioSpec(id or f"{func.__module__}::{func.__qualname__}", inspect.getfile(func), func.__name__, func,
+                        inspect.getdoc(func) or "", getattr(func, "__racelab_settings__", Settings()),
+                        outcomes or getattr(func, "__racelab_outcomes__", {}))
+    with _World(settings.instrument):
+        return _Search(spec, settings.over(spec.settings)).run()
+
+
+def replay(target: str, token: str, settings: Settings | None = None) -> ScenarioResult:
+    """Run exactly the schedule ``token`` of the scenario ``path::name`` and trace it."""
+    settings = settings or Settings()
+    choices = schedule.decode(token)
+    path, only = _split_target(target)
+    files = _files(path)
+    with _World(_instrument_for(files, settings)) as world:
+        specs = world.load(files[0], only)
+        if len(specs) != 1:
+            raise UsageError(f"replay needs one scenario: name it as {_display(path)}::NAME "
+                             f"(found {', '.join(s.name for s in specs) or 'none'})")
+        spec = specs[0]
+        return replay_spec(spec, choices, settings.over(spec.settings))
+
+
+def replay_spec(spec: ScenarioSpec, choices: list[int], settings: Settings) -> ScenarioResult:
+    start = _real_monotonic()
+    search = _Search(spec, settings)
+    ex = run_once(spec.func, ReplayStrategy(choices), settings, observers=search.detectors, verbose=True)
+    token = schedule.encode(choices)
+    for det in search.detectors:
+        det.end(token)
+    raw = search.graded_failure(ex)
+    failure = None
+    if raw is not None:
+        failure = Failure(str(raw.kind), raw.message, raw.thread, 1, token, tuple(ex.trace), ex.preemptions,
+                          tuple(raw.details), _user_traceback(raw.exc))
+    races = [r for det in search.detectors for r in getattr(det, "races", ())]
+    return ScenarioResult(spec.id, "fail" if failure else "pass", False, 1, _real_monotonic() - start, failure,
+                          dict(search.outcomes), dict(spec.outcomes), races, [], "replay", spec.doc, tuple(ex.trace))
+
+
+__all__ = ["Settings", "ScenarioSpec", "ScenarioResult", "Failure", "scenario", "explore", "explore_function",
+           "iterate", "replay", "load_scenarios"]

@@ -1,0 +1,319 @@
+"""Happens-before data-race detection in the style of FastTrack.
+
+Semantics
+---------
+* Plain reads and writes of attributes, items (by index, key or slice), module globals and
+  closure variables are *data accesses*. Two accesses from different threads to the same
+  location, at least one a write, not ordered by happens-before, are a **data race**.
+* Happens-before is program order plus the ``release(sync)`` → ``acquire(sync)`` edges of the
+  event stream (thread start and join, lock hand-offs, Condition notify, Semaphore, Event,
+  Barrier, queue put → get, Future completion → result, executor submit → task).
+* ``atomic(obj)`` events (one call of a built-in container method, an ``AtomicInt``
+  operation, a file-handle operation) are never races; they order like a release followed by
+  an acquire on ``obj``. A nondeterministic order of atomic operations is a race condition,
+  not a data race: this detector says nothing and lets the scenario's assertion speak.
+* A slice location ``(id(container), slice(start, stop, step))`` touches every index in its
+  range, so it conflicts with ``(id(container), i)``; a slice of more than 64 elements is
+  treated as an access to the whole container (it conflicts with every index of it).
+
+How
+---
+Every thread has a vector clock (a list of ints indexed by thread id, see ``vclock``). A
+location's shadow cell keeps the *epoch* (thread, clock) of its last write and of the reads
+since then (one epoch while they are ordered, one per thread once two are concurrent), each
+with the source line that made it. An access races with
+a recorded epoch ``c@t`` of another thread when ``c > C_now[t]``: the current thread has not
+seen it. A write that does not race supersedes every earlier access, so the cell is reset to
+that write alone. Accesses in the same epoch as the recorded one return at once; that fast
+path and small lists keep the per-access cost to a few dictionary and list operations.
+
+The detector lives across every execution of one scenario: ``begin`` resets clocks and shadow
+memory (locations are keyed by ``id()``, valid for one execution only) while the list of
+races accumulates, deduplicated by location and source-line pair. A race is attached to the
+replay token of the execution where it was first seen, which ``end`` provides.
+"""
+
+from __future__ import annotations
+
+from types import CodeType, FrameType
+from typing import Callable, Hashable
+
+from racelab._core.events import Op
+from racelab.detect import vclock
+from racelab.detect.records import Access, Race, RaceKind, place_of, source_line
+from racelab.detect.vclock import VClock
+
+SLICE_LIMIT = 64
+"""A slice longer than this is recorded as an access to the whole container."""
+
+_READ = Op.READ
+_WRITE = Op.WRITE
+
+
+class _Whole:
+    """Marker of the whole-container location ``(id(container), WHOLE)``."""
+
+    def __repr__(self) -> str:
+        return "WHOLE"
+
+
+WHOLE = _Whole()
+
+# A shadow cell, a list (not a dataclass: it is touched on every access):
+#   [writer tid, writer clock, writer code, writer offset,      (writer tid -1: no write yet)
+#    reader tid, reader clock, reader code, reader offset,      (FastTrack's read epoch)
+#    shared reads or None]
+# where code and offset are the frame's f_code and f_lasti (see ``records.place_of``).
+# While reads are totally ordered, one read epoch stands for all of them (reader tid -1: none
+# since the last write); concurrent reads switch to ``shared``, tid -> (clock, code, offset).
+_Cell = list
+
+_PendingSide = tuple[int, "CodeType | None", int, Op]  # tid, code, instruction offset, op
+
+class RaceDetector:
+    """An ``Observer`` that reports data races (see the module docstring for the semantics).
+
+    ``races`` accumulates over every execution; ``races_in_execution`` counts the races seen
+    in the current one (duplicates included), and ``on_race``, when given, is called with each
+    race (with ``schedule=None``) the moment it is detected.
+    """
+
+    def __init__(self, on_race: Callable[[Race], None] | None = None) -> None:
+        self.races: list[Race] = []
+        self.races_in_execution = 0
+        self._on_race = on_race
+        self._seen: set[tuple[str, tuple[tuple[str, int], ...]]] = set()
+        self._pending: list[Race] = []
+        self._names: dict[int, str] = {}
+        self._clocks: dict[int, VClock] = {}
+        self._syncs: dict[Hashable, VClock] = {}
+        self._atomics: dict[Hashable, VClock] = {}
+        self._locks: dict[Hashable, list] = {}  # [clock, last releaser or -1, last acquirer]
+        self._shadow: dict[Hashable, _Cell] = {}
+        self._wholes: dict[Hashable, set[Hashable]] = {}
+
+    # -- execution boundaries -------------------------------------------------------------
+
+    def begin(self, names: dict[int, str]) -> None:
+        self._flush(None)
+        self._names = names
+        self._clocks = {}
+        self._syncs = {}
+        self._atomics = {}
+        self._locks = {}
+        self._shadow = {}
+        self._wholes = {}
+        self.races_in_execution = 0
+
+    def end(self, schedule: str | None) -> None:
+        self._flush(schedule)
+
+    def _flush(self, schedule: str | None) -> None:
+        for race in self._pending:
+            self.races.append(Race(race.kind, race.location, race.first, race.second, schedule))
+        self._pending = []
+
+    # -- happens-before -------------------------------------------------------------------
+
+    def _thread(self, tid: int) -> VClock:
+        clock = vclock.fresh(tid)
+        self._clocks[tid] = clock
+        return clock
+
+    def release(self, tid: int, sync: Hashable) -> None:
+        clock = self._clocks.get(tid) or self._thread(tid)
+        held = self._syncs.get(sync)
+        if held is None:
+            self._syncs[sync] = clock.copy()
+        else:
+            vclock.join_into(held, clock)
+        clock[tid] += 1
+
+    def acquire(self, tid: int, sync: Hashable) -> None:
+        clock = self._clocks.get(tid) or self._thread(tid)
+        held = self._syncs.get(sync)
+        if held is not None:
+            vclock.join_into(clock, held)
+
+    def lock_acquire(self, tid: int, lock: Hashable) -> None:
+        """``acquire(lock)`` for a mutex, with the fast path of re-taking one's own lock.
+
+        A mutex's clock is the clock of its last releaser when that thread also acquired it
+        (the common case, see ``lock_release``): re-acquiring a lock one released last then
+        needs no join at all.
+        """
+        clock = self._clocks.get(tid) or self._thread(tid)
+        state = self._locks.get(lock)
+        if state is None:
+            self._locks[lock] = [[], -1, tid]
+            return
+        if state[1] != tid:
+            vclock.join_into(clock, state[0])
+        state[2] = tid
+
+    def lock_release(self, tid: int, lock: Hashable) -> None:
+        """``release(lock)`` for a mutex: its clock becomes the releaser's (no join needed
+        when the releaser is the thread that acquired it, whose clock already covers it)."""
+        clock = self._clocks.get(tid) or self._thread(tid)
+        state = self._locks.get(lock)
+        if state is None:
+            self._locks[lock] = [clock.copy(), tid, -1]
+        elif state[2] == tid:
+            state[0][:] = clock
+            state[1] = tid
+        else:  # released by a thread that did not take it (allowed for Lock)
+            vclock.join_into(state[0], clock)
+            state[1] = -1
+        clock[tid] += 1
+
+    def atomic(self, tid: int, obj: Hashable) -> None:
+        clock = self._clocks.get(tid) or self._thread(tid)
+        held = self._atomics.get(obj)
+        if held is None:
+            self._atomics[obj] = clock.copy()
+        else:
+            vclock.join_into(clock, held)
+            held[:] = clock
+        clock[tid] += 1
+
+    def lock_acquired(self, tid: int, lock: Hashable, lock_class: str, frame: FrameType | None) -> None:
+        """Lock order is ``LockOrderDetector``'s business; happens-before comes as acquire()."""
+
+    def lock_released(self, tid: int, lock: Hashable) -> None:
+        """See ``lock_acquired``."""
+
+    # -- data accesses --------------------------------------------------------------------
+
+    def access(self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None) -> None:
+        if type(loc) is tuple and len(loc) == 2:
+            if type(loc[1]) is slice:
+                self._slice_access(tid, op, loc, name, frame)
+                return
+            if self._wholes and loc[0] in self._wholes:
+                self._index_under_whole(tid, op, loc, name, frame)
+        clock = self._clocks.get(tid) or self._thread(tid)
+        now = clock[tid]
+        cell = self._shadow.get(loc)
+        if op is _WRITE:
+            if cell is None:
+                if frame is None:
+                    self._shadow[loc] = [tid, now, None, 0, -1, 0, None, 0, None]
+                else:
+                    self._shadow[loc] = [tid, now, frame.f_code, frame.f_lasti, -1, 0, None, 0, None]
+                return
+            writer = cell[0]
+            if writer == tid and cell[1] == now:
+                return
+            code, at = (None, 0) if frame is None else (frame.f_code, frame.f_lasti)
+            if writer != tid and writer >= 0 and cell[1] > (clock[writer] if writer < len(clock) else 0):
+                self._race(RaceKind.WRITE_WRITE, name, (writer, cell[2], cell[3], _WRITE), (tid, code, at, op))
+            reader = cell[4]
+            if reader >= 0:
+                if reader != tid and cell[5] > (clock[reader] if reader < len(clock) else 0):
+                    self._race(RaceKind.READ_WRITE, name, (reader, cell[6], cell[7], _READ), (tid, code, at, op))
+            elif cell[8] is not None:
+                self._check_shared_reads(tid, clock, cell[8], name, code, at)
+            cell[:] = [tid, now, code, at, -1, 0, None, 0, None]
+            return
+        if cell is None:
+            if frame is None:
+                self._shadow[loc] = [-1, 0, None, 0, tid, now, None, 0, None]
+            else:
+                self._shadow[loc] = [-1, 0, None, 0, tid, now, frame.f_code, frame.f_lasti, None]
+            return
+        reader = cell[4]
+        if reader == tid and cell[5] == now:
+            return
+        shared = cell[8]
+        if shared is not None:
+            mine = shared.get(tid)
+            if mine is not None and mine[0] == now:
+                return
+        code, at = (None, 0) if frame is None else (frame.f_code, frame.f_lasti)
+        writer = cell[0]
+        if writer != tid and writer >= 0 and cell[1] > (clock[writer] if writer < len(clock) else 0):
+            self._race(RaceKind.READ_WRITE, name, (writer, cell[2], cell[3], _WRITE), (tid, code, at, op))
+        if shared is not None:
+            shared[tid] = (now, code, at)
+        elif reader < 0 or reader == tid or cell[5] <= (clock[reader] if reader < len(clock) else 0):
+            # the previous read happens before this one: this one stands for both
+            cell[4] = tid
+            cell[5] = now
+            cell[6] = code
+            cell[7] = at
+        else:  # concurrent reads: keep one epoch per reader from now on
+            cell[8] = {reader: (cell[5], cell[6], cell[7]), tid: (now, code, at)}
+            cell[4] = -1
+
+    def _check_shared_reads(
+        self, tid: int, clock: VClock, reads: dict[int, tuple[int, CodeType | None, int]], name: str,
+        code: CodeType | None, at: int,
+    ) -> None:
+        for reader, (rclock, rcode, rat) in reads.items():
+            if reader != tid and rclock > vclock.get(clock, reader):
+                self._race(RaceKind.READ_WRITE, name, (reader, rcode, rat, _READ), (tid, code, at, _WRITE))
+
+    def _check(self, tid: int, op: Op, cell: _Cell, name: str, frame: FrameType | None) -> None:
+        """Report conflicts of an access with ``cell`` without recording the access there."""
+        clock = self._clocks.get(tid) or self._thread(tid)
+        code, at = (None, 0) if frame is None else (frame.f_code, frame.f_lasti)
+        writer = cell[0]
+        if writer != tid and writer >= 0 and cell[1] > vclock.get(clock, writer):
+            kind = RaceKind.WRITE_WRITE if op is _WRITE else RaceKind.READ_WRITE
+            self._race(kind, name, (writer, cell[2], cell[3], _WRITE), (tid, code, at, op))
+        if op is not _WRITE:
+            return
+        reader = cell[4]
+        if reader >= 0:
+            if reader != tid and cell[5] > vclock.get(clock, reader):
+                self._race(RaceKind.READ_WRITE, name, (reader, cell[6], cell[7], _READ), (tid, code, at, op))
+        elif cell[8] is not None:
+            self._check_shared_reads(tid, clock, cell[8], name, code, at)
+
+    def _slice_access(self, tid: int, op: Op, loc: tuple[Hashable, slice], name: str, frame: FrameType | None) -> None:
+        container, piece = loc
+        indices = range(piece.start or 0, piece.stop if piece.stop is not None else 0, piece.step or 1)
+        if len(indices) <= SLICE_LIMIT:
+            for index in indices:
+                self.access(tid, op, (container, index), name, frame)
+            return
+        members = self._wholes.get(container)
+        if members is None:
+            members = self._wholes[container] = {
+                key
+                for key in self._shadow
+                if type(key) is tuple and len(key) == 2 and key[0] == container and key[1] is not WHOLE
+            }
+        for key in members:
+            cell = self._shadow.get(key)
+            if cell is not None:
+                self._check(tid, op, cell, name, frame)
+        self.access(tid, op, (container, WHOLE), name, frame)
+
+    def _index_under_whole(self, tid: int, op: Op, loc: tuple[Hashable, Hashable], name: str, frame: FrameType | None) -> None:
+        container = loc[0]
+        if loc[1] is WHOLE:
+            return
+        self._wholes[container].add(loc)
+        cell = self._shadow.get((container, WHOLE))
+        if cell is not None:
+            self._check(tid, op, cell, name, frame)
+
+    # -- reports --------------------------------------------------------------------------
+
+    def _race(self, kind: RaceKind, name: str, earlier: _PendingSide, later: _PendingSide) -> None:
+        self.races_in_execution += 1
+        first, second = place_of(earlier[1], earlier[2]), place_of(later[1], later[2])
+        key = (name, (first, second) if first <= second else (second, first))
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        race = Race(kind, name, self._side(earlier, first), self._side(later, second), None)
+        self._pending.append(race)
+        if self._on_race is not None:
+            self._on_race(race)
+
+    def _side(self, side: _PendingSide, place: tuple[str, int]) -> Access:
+        tid, op = side[0], side[3]
+        file, line = place
+        return Access(self._names.get(tid, f"thread {tid}"), file, line, op, source_line(file, line))

@@ -1,0 +1,149 @@
+"""``racelab compare``: the broken scenario and its fixes, explored side by side.
+
+Every variant is explored with the same settings (strategy, seed, budget), so the
+columns are comparable: which variant fails, after how many schedules, with which kind
+of failure; whether a passing variant exhausted its (bounded) schedule space, which is
+the certificate that it passes; the outcome histogram; the races the detector saw;
+and what the fix costs when the code runs for real (``cost.py``), relative to the
+broken variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import racelab
+from racelab.lab import cost as cost_mod
+from racelab.lab.catalogue import Role, Variant, summary_of, variants
+
+
+@dataclass(frozen=True)
+class Row:
+    variant: Variant
+    function: str
+    label: str
+    verdict: str
+    failure_kind: str | None
+    found_after: int | None
+    replay: str | None
+    schedules: int
+    exhausted: bool
+    outcomes: dict[str, int]
+    races: int
+    elapsed_s: float
+    cost: cost_mod.Cost | None
+    relative_cost: float | None
+
+    @property
+    def as_expected(self) -> bool:
+        return self.variant.expected.met_by(self.verdict, self.failure_kind)
+
+    def to_json(self) -> dict[str, Any]:
+        v = self.variant
+        return {
+            "variant": self.label,
+            "path": str(v.path),
+            "function": self.function,
+            "remedy": v.remedy,
+            "role": v.role.value,
+            "expected": {"verdict": v.expected.verdict, "kind": v.expected.kind},
+            "verdict": self.verdict,
+            "as_expected": self.as_expected,
+            "failure": None
+            if self.failure_kind is None
+            else {"kind": self.failure_kind, "found_after": self.found_after, "schedule": self.replay},
+            "schedules": self.schedules,
+            "exhausted": self.exhausted,
+            "outcomes": self.outcomes,
+            "races": self.races,
+            "elapsed_s": round(self.elapsed_s, 4),
+            "cost": None if self.cost is None else {**self.cost.to_json(), "relative": self.relative_cost},
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    scenario_id: str
+    path: Path
+    summary: str
+    rows: tuple[Row, ...]
+
+    @property
+    def all_as_expected(self) -> bool:
+        return all(r.as_expected for r in self.rows)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario_id,
+            "path": str(self.path),
+            "summary": self.summary,
+            "all_as_expected": self.all_as_expected,
+            "variants": [r.to_json() for r in self.rows],
+        }
+
+
+@dataclass(frozen=True)
+class CostOptions:
+    runs: int = 20  # 0: do not measure
+    timeout_s: float = 5.0
+
+
+def _function_name(result: Any) -> str:
+    return str(result.id).rsplit("::", 1)[-1]
+
+
+def _explore_variant(variant: Variant, settings: Any, costs: CostOptions) -> list[tuple[Any, cost_mod.Cost | None]]:
+    results = racelab.explore(str(variant.path), settings)
+    measured = []
+    for result in results:
+        cost = None
+        if costs.runs > 0:
+            cost = cost_mod.measure_file(variant.path, _function_name(result), costs.runs, costs.timeout_s)
+        measured.append((result, cost))
+    return measured
+
+
+def _relative(cost: cost_mod.Cost | None, base: cost_mod.Cost | None) -> float | None:
+    if cost is None or base is None or cost.median_s is None or not base.median_s:
+        return None
+    return cost.median_s / base.median_s
+
+
+def _row(variant: Variant, result: Any, cost: cost_mod.Cost | None, base: cost_mod.Cost | None, many: bool) -> Row:
+    failure = result.failure
+    name = _function_name(result)
+    return Row(
+        variant=variant,
+        function=name,
+        label=f"{variant.label}::{name}" if many else variant.label,
+        verdict=str(result.verdict),
+        failure_kind=None if failure is None else str(failure.kind),
+        found_after=None if failure is None else failure.found_after,
+        replay=None if failure is None else failure.schedule,
+        schedules=result.schedules,
+        exhausted=bool(result.exhausted),
+        outcomes=dict(result.outcomes),
+        races=len(result.races or ()),
+        elapsed_s=float(result.elapsed_s),
+        cost=cost,
+        relative_cost=_relative(cost, base),
+    )
+
+
+def compare(scenario: Path, fixes: list[Path] | None, settings: Any, costs: CostOptions) -> Comparison:
+    """Explores the broken scenario, then each fix, with the same settings."""
+    all_variants = variants(scenario, fixes)
+    rows: list[Row] = []
+    base_costs: dict[str, cost_mod.Cost | None] = {}
+    for variant in all_variants:
+        measured = _explore_variant(variant, settings, costs)
+        many = len(measured) > 1
+        for result, cost in measured:
+            name = _function_name(result)
+            if variant.role is Role.BROKEN:
+                base_costs[name] = cost
+            base = base_costs.get(name, next(iter(base_costs.values()), None))
+            rows.append(_row(variant, result, cost, base, many))
+    return Comparison(scenario.stem, scenario, summary_of(scenario), tuple(rows))

@@ -1,0 +1,81 @@
+"""The request handler every execution model runs, and the routes it serves.
+
+* ``GET /`` (any other path): ``hello rid=<id>`` built through a pooled buffer, with the request
+  id echoed in ``X-Request-Id`` and the configuration seen in ``X-Config: <version>:<tag>``;
+* ``GET /work?wait_ms=W&compute_ms=C``: sleeps W ms (I/O wait) then spins C ms (compute), for the
+  pool-sizing experiment;
+* ``POST /_reload``: reloads the configuration (version + 1);
+* ``GET /_stats[?check_log=1]``: the server's own view as JSON, for reconciliation. It is neither
+  counted nor logged, so the client's tally and the server's must match exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable
+
+from racelab.server import http
+from racelab.server.state import Remedy, SharedState, _note
+
+
+class App:
+    def __init__(self, state: SharedState, extra_stats: Callable[[], dict[str, Any]]) -> None:
+        self.state = state
+        self._extra_stats = extra_stats
+        self._broken_buffers = state.remedies.buffers is Remedy.BROKEN
+
+    def __call__(self, req: http.Request, close: bool) -> bytes:
+        path = req.path
+        if path == b"/_stats":
+            return self._stats(req, close)
+        rid = req.request_id
+        if path == b"/_reload":
+            version = self.state.config.reload()
+            status, body, extra = 200, b"reloaded %d\n" % version, b""
+        elif path == b"/work":
+            status, body, extra = 200, self._work(req), b""
+        else:
+            status, body, extra = 200, self._hello(rid), self._config_header()
+        data = http.response(status, body, rid, close, extra)
+        self.state.counters.record(status, len(data))
+        self.state.log.log(req.method, path, status, len(data), rid)
+        return data
+
+    def _hello(self, rid: bytes) -> bytes:
+        pool = self.state.buffers
+        buf = pool.get()
+        buf[:] = b"hello rid=%s\n" % rid
+        if self._broken_buffers:
+            pool.put(buf)  # released too early: the buffer is still read below
+            _note("buffer")
+            return bytes(buf)
+        body = bytes(buf)
+        pool.put(buf)
+        return body
+
+    def _config_header(self) -> bytes:
+        cfg = self.state.config.current()
+        version = cfg.version
+        _note("config")
+        return b"X-Config: %d:%s\r\n" % (version, cfg.tag.encode())
+
+    @staticmethod
+    def _work(req: http.Request) -> bytes:
+        query = req.query()
+        wait_ms = float(query.get("wait_ms", "0") or 0)
+        compute_ms = float(query.get("compute_ms", "0") or 0)
+        if wait_ms > 0:
+            time.sleep(wait_ms / 1000)
+        end = time.perf_counter() + compute_ms / 1000
+        spins = 0
+        while time.perf_counter() < end:
+            spins += 1
+        return b"worked spins=%d\n" % spins
+
+    def _stats(self, req: http.Request, close: bool) -> bytes:
+        check_log = req.query().get("check_log") == "1"
+        payload = self.state.stats(check_log=check_log)
+        payload.update(self._extra_stats())
+        body = json.dumps(payload, sort_keys=True).encode() + b"\n"
+        return http.response(200, body, req.request_id, close, content_type=b"application/json")

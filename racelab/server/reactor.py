@@ -1,0 +1,712 @@
+"""The epoll reactor: one loop thread, a connection state machine, four execution models.
+
+Some facts about epoll this module relies on
+--------------------------------------------
+* ``selectors`` cannot pass ``EPOLLONESHOT`` or ``EPOLLET``, so ``select.epoll`` is used directly.
+* Level-triggered (the default) reports an fd as long as it is readable. One ``recv`` per wake-up
+  is therefore correct: whatever is left is reported again on the next ``poll``. The ``inline``
+  model uses this; it costs one system call per request instead of "read until EAGAIN".
+* Edge-triggered (``EPOLLET``) reports only *changes*; the reader must drain until ``EAGAIN`` or it
+  may never hear about that data again. The listening socket is edge-triggered and the loop
+  accepts until ``EAGAIN``, so a burst of connections costs one wake-up.
+* ``EPOLLONESHOT`` disarms an fd after one report until ``epoll_ctl(MOD)`` re-arms it. That is how
+  the ``pool`` model keeps the rule "an fd belongs to exactly one owner at a time": the loop sees a
+  connection readable once, hands it to a worker, and nobody else hears about that fd until its
+  owner re-arms it (for reading, or for writing when a send was partial). ``epoll_ctl`` may be
+  called from any thread.
+* Closing an fd removes it from the interest list and drops its pending events, so the loop may
+  close a connection it owns between two ``poll`` calls without ever seeing a stale event for it.
+  A worker never closes an fd itself: it hands the connection back through a queue and an
+  ``eventfd`` (the wake-up fd), so an fd number is only reused after the loop has forgotten it.
+* ``poll`` is restarted after a signal handler runs (PEP 475); ``shutdown()`` writes the eventfd,
+  so a SIGINT handler that calls it wakes the loop.
+
+Deadlines (idle keep-alive, slow header, slow reader) live in a ``SortedList`` of
+``(deadline, conn_id, conn)``. An entry is not moved when a request pushes the deadline back; the
+connection's own ``deadline`` attribute is (a plain store, cheap, from any thread). When an entry
+comes due, the loop re-inserts it if the connection's deadline moved or a worker owns it, and
+closes the connection otherwise. Each open connection has exactly one entry.
+
+Graceful shutdown: stop accepting (close the listener), close every connection that is idle,
+answer requests already received with ``Connection: close``, wait up to ``drain_timeout`` for the
+rest, then stop the workers.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import errno
+import json
+import os
+import select
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sortedcontainers import SortedList
+
+from racelab.server import http
+from racelab.server.app import App
+from racelab.server.state import ConnRecord, Remedies, SharedState
+from racelab.server.workerpool import WorkerPool
+
+RECV_SIZE = 65536
+MAX_EVENTS = 1024
+
+
+class Model(enum.Enum):
+    INLINE = "inline"
+    POOL = "pool"
+    THREAD = "thread-per-connection"
+    PROCESS = "process-per-connection"
+
+
+class ConnState(enum.Enum):
+    IDLE = "idle"  # armed for reading, nothing buffered
+    READING = "reading"  # armed for reading, part of a request buffered
+    BUSY = "busy"  # owned by a worker (or the loop, inline) while requests are handled
+    WRITING = "writing"  # the loop owns it and flushes a partial response on EPOLLOUT
+    LINGER = "linger"  # a final response was sent; waiting for the peer's EOF before closing
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 0
+    model: Model = Model.INLINE
+    remedies: Remedies = field(default_factory=Remedies)
+    max_workers: int = 64
+    max_idle_worker: float = 10.0
+    idle_timeout: float = 15.0
+    header_timeout: float = 5.0
+    max_header: int = http.MAX_HEADER_BYTES
+    backlog: int = 4096
+    log_path: str | None = None
+    drain_timeout: float = 10.0
+
+
+class Conn:
+    __slots__ = ("sock", "fd", "id", "inbuf", "out", "state", "deadline", "close_after")
+
+    def __init__(self, sock: socket.socket, conn_id: int, deadline: float) -> None:
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.id = conn_id
+        self.inbuf = bytearray()
+        self.out = b""
+        self.state = ConnState.IDLE
+        self.deadline = deadline
+        self.close_after = False
+
+
+class Server:
+    """``Server(options).bind()`` then ``serve_forever()`` on some thread; ``shutdown()`` from any."""
+
+    def __init__(self, options: ServerOptions) -> None:
+        self.options = options
+        self.state = SharedState(options.remedies, options.log_path)
+        self.app = App(self.state, self._extra_stats)
+        self.address: tuple[str, int] | None = None
+        self._stopping = False
+        self._stopped = threading.Event()
+        self._conns: dict[int, Conn] = {}
+        self._deadlines: SortedList = SortedList()
+        self._handback: collections.deque[Conn] = collections.deque()
+        self._events: collections.Counter[str] = collections.Counter()
+        self._events_lock = threading.Lock()
+        self._pool: WorkerPool[Conn] | None = None
+        self._threads: dict[int, tuple[threading.Thread, Conn]] = {}
+        self._threads_lock = threading.Lock()
+        self._children: dict[int, tuple[int, int]] = {}  # pipe fd -> (pid, conn id)
+        self._child_data: dict[int, bytearray] = {}
+        self._ep: Any = None
+        self._listener: socket.socket | None = None
+        self._wake_fd = -1
+
+    # ------------------------------------------------------------------ setup and teardown
+
+    def bind(self) -> tuple[str, int]:
+        opts = self.options
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((opts.host, opts.port))
+        listener.listen(opts.backlog)
+        listener.setblocking(False)
+        self._listener = listener
+        self._ep = select.epoll()
+        self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self._ep.register(listener.fileno(), select.EPOLLIN | select.EPOLLET)
+        self._ep.register(self._wake_fd, select.EPOLLIN)
+        if opts.model is Model.POOL:
+            self._pool = WorkerPool(self._pool_work, opts.max_workers, opts.max_idle_worker)
+        host, port = listener.getsockname()[:2]
+        self.address = (host, port)
+        return self.address
+
+    def shutdown(self) -> None:
+        """Begin a graceful shutdown; safe from any thread and from a signal handler."""
+        self._stopping = True
+        self._wake()
+
+    def wait_stopped(self, timeout: float | None = None) -> bool:
+        return self._stopped.wait(timeout)
+
+    def _wake(self) -> None:
+        try:
+            os.eventfd_write(self._wake_fd, 1)
+        except OSError:
+            pass
+
+    # ----------------------------------------------------------------------------- the loop
+
+    def serve_forever(self) -> None:
+        if self._ep is None:
+            self.bind()
+        try:
+            self._loop()
+        finally:
+            self._teardown()
+
+    def _loop(self) -> None:
+        ep, conns = self._ep, self._conns
+        listen_fd = self._listener.fileno() if self._listener else -1
+        wake_fd = self._wake_fd
+        on_event = {
+            Model.INLINE: self._inline_event,
+            Model.POOL: self._pool_event,
+            Model.PROCESS: self._dispatch_event,
+        }.get(self.options.model, self._inline_event)
+        last_clean = time.monotonic()
+        drain_until: float | None = None
+        while True:
+            for fd, ev in ep.poll(self._poll_timeout(drain_until is not None), MAX_EVENTS):
+                conn = conns.get(fd)
+                if conn is not None:
+                    on_event(conn, ev)
+                elif fd == listen_fd:
+                    self._accept()
+                elif fd == wake_fd:
+                    self._drain_wake()
+                elif fd in self._children:
+                    self._child_readable(fd)
+            now = time.monotonic()
+            if self._deadlines and self._deadlines[0][0] <= now:
+                self._expire(now)
+            if now - last_clean >= 1.0:
+                last_clean = now
+                self._housekeeping()
+            if self._stopping:
+                if drain_until is None:
+                    drain_until = now + self.options.drain_timeout
+                    self._stop_accepting()
+                if self._drain_step() or now >= drain_until:
+                    return
+
+    def _poll_timeout(self, draining: bool) -> float:
+        if draining or self._children:
+            return 0.05
+        if self._deadlines:
+            return max(0.0, min(1.0, self._deadlines[0][0] - time.monotonic()))
+        return 1.0
+
+    def _drain_wake(self) -> None:
+        try:
+            os.eventfd_read(self._wake_fd)
+        except BlockingIOError:
+            pass
+        while self._handback:
+            conn = self._handback.popleft()
+            self._close(conn)
+
+    def _housekeeping(self) -> None:
+        if self._pool is not None:
+            self._pool.clean()
+        if self.options.model is Model.PROCESS:
+            self._reap_children()
+
+    # --------------------------------------------------------------------------- accepting
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        model = self.options.model
+        while True:
+            try:
+                sock, peer = self._listener.accept()
+            except BlockingIOError:
+                return
+            except OSError as exc:  # EMFILE and friends: try again on the next wake-up
+                self._note_event(f"accept_error_{errno.errorcode.get(exc.errno or 0, exc.errno)}")
+                return
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn = Conn(sock, self.state.next_conn_id(), time.monotonic() + self.options.idle_timeout)
+            self.state.table.add(ConnRecord(conn.id, f"{peer[0]}:{peer[1]}", time.time()))
+            if model is Model.THREAD:
+                self._start_thread(conn)
+            else:
+                self._register(conn)
+
+    def _register(self, conn: Conn) -> None:
+        conn.sock.setblocking(False)
+        self._conns[conn.fd] = conn
+        flags = select.EPOLLIN | select.EPOLLONESHOT if self.options.model is Model.POOL else select.EPOLLIN
+        self._ep.register(conn.fd, flags)
+        self._deadlines.add((conn.deadline, conn.id, conn))
+
+    # ------------------------------------------------------------- request processing (shared)
+
+    def _process(self, conn: Conn, data: bytes) -> tuple[bytes, bool]:
+        """Append ``data``, answer every complete request; returns (output, close afterwards)."""
+        conn.inbuf += data
+        requests, error = http.parse_requests(conn.inbuf, self.options.max_header)
+        app = self.app
+        out: list[bytes] = []
+        close = False
+        last = len(requests) - 1
+        for i, req in enumerate(requests):
+            close = not req.keep_alive or (self._stopping and i == last and error is None)
+            out.append(app(req, close))
+            if close:
+                break
+        if error is not None and not close:
+            body = http.error_response(error)
+            self.state.counters.record(error.status.value, len(body))
+            out.append(body)
+            close = True
+        if self._stopping and not close and not conn.inbuf and out:
+            close = True  # the last response went out without the header; close after it anyway
+        return b"".join(out), close
+
+    def _timeout_for(self, conn: Conn) -> float:
+        opts = self.options
+        return opts.header_timeout if conn.inbuf else opts.idle_timeout
+
+    # ------------------------------------------------------------------------ inline model
+
+    def _inline_event(self, conn: Conn, ev: int) -> None:
+        if conn.state is ConnState.WRITING or conn.state is ConnState.LINGER:
+            self._loop_owned_event(conn, ev)
+            return
+        try:
+            data = conn.sock.recv(RECV_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            self._note_event("resets")
+            self._close(conn)
+            return
+        if not data:
+            self._close(conn)
+            return
+        out, close = self._process(conn, data)
+        conn.deadline = time.monotonic() + self._timeout_for(conn)
+        if out:
+            self._inline_send(conn, out, close)
+        elif close:
+            self._close(conn)
+        else:
+            conn.state = ConnState.READING if conn.inbuf else ConnState.IDLE
+
+    def _inline_send(self, conn: Conn, data: bytes, close: bool) -> None:
+        sent = self._try_send(conn, data)
+        if sent < 0:
+            self._close(conn)
+        elif sent < len(data):
+            conn.out, conn.close_after, conn.state = data[sent:], close, ConnState.WRITING
+            self._ep.modify(conn.fd, select.EPOLLOUT)
+        elif close:
+            self._close(conn)
+        else:
+            conn.state = ConnState.READING if conn.inbuf else ConnState.IDLE
+
+    def _try_send(self, conn: Conn, data: bytes | memoryview) -> int:
+        """Bytes sent (0 on EAGAIN), or -1 when the peer is gone (reset mid-write survives)."""
+        try:
+            return conn.sock.send(data)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            self._note_event("resets")
+            return -1
+
+    def _loop_owned_event(self, conn: Conn, ev: int) -> None:
+        """WRITING: flush on EPOLLOUT. LINGER: read until EOF, then close."""
+        if conn.state is ConnState.LINGER:
+            self._linger_read(conn)
+            return
+        sent = self._try_send(conn, conn.out)
+        if sent < 0:
+            self._close(conn)
+            return
+        conn.out = conn.out[sent:]
+        conn.deadline = time.monotonic() + self.options.idle_timeout
+        if conn.out:
+            self._arm(conn, select.EPOLLOUT)
+        elif conn.close_after:
+            self._close(conn)
+        else:
+            # Only a partial request can be buffered here: every complete one was answered.
+            conn.state = ConnState.READING if conn.inbuf else ConnState.IDLE
+            self._arm(conn, select.EPOLLIN)
+
+    def _arm(self, conn: Conn, flags: int) -> None:
+        if self.options.model is Model.POOL:
+            flags |= select.EPOLLONESHOT
+        try:
+            self._ep.modify(conn.fd, flags)
+        except OSError:  # closed by the loop while idle (shutdown or timeout)
+            pass
+
+    # -------------------------------------------------------------------------- pool model
+
+    def _pool_event(self, conn: Conn, ev: int) -> None:
+        if conn.state is ConnState.WRITING or conn.state is ConnState.LINGER:
+            self._loop_owned_event(conn, ev)
+            return
+        conn.state = ConnState.BUSY
+        assert self._pool is not None
+        if not self._pool.serve(conn):
+            self._reject(conn)
+
+    def _pool_work(self, conn: Conn) -> None:
+        """Runs on a worker that owns ``conn`` (its fd is disarmed) until it re-arms or hands back."""
+        try:
+            data = conn.sock.recv(RECV_SIZE)
+        except BlockingIOError:
+            self._rearm_read(conn)
+            return
+        except OSError:
+            self._note_event("resets")
+            self._finish_from_worker(conn)
+            return
+        if not data:
+            self._finish_from_worker(conn)
+            return
+        out, close = self._process(conn, data)
+        conn.deadline = time.monotonic() + self._timeout_for(conn)
+        if out:
+            sent = self._try_send(conn, out)
+            if sent < 0:
+                self._finish_from_worker(conn)
+                return
+            if sent < len(out):
+                conn.out, conn.close_after, conn.state = out[sent:], close, ConnState.WRITING
+                self._arm(conn, select.EPOLLOUT)
+                return
+        if close:
+            self._finish_from_worker(conn)
+        else:
+            self._rearm_read(conn)
+
+    def _rearm_read(self, conn: Conn) -> None:
+        if self._stopping and not conn.inbuf:
+            self._finish_from_worker(conn)
+            return
+        conn.state = ConnState.READING if conn.inbuf else ConnState.IDLE
+        self._arm(conn, select.EPOLLIN)
+
+    def _finish_from_worker(self, conn: Conn) -> None:
+        """The worker is done with ``conn``: update the shared table here, close on the loop."""
+        conn.state = ConnState.CLOSED
+        self.state.table.remove(conn.id)
+        self._handback.append(conn)
+        self._wake()
+
+    def _reject(self, conn: Conn) -> None:
+        """The pool is full: a complete 503 with ``Connection: close``, then a lingering close."""
+        try:
+            conn.sock.recv(RECV_SIZE)
+        except OSError:
+            pass
+        data = http.SERVICE_UNAVAILABLE
+        self.state.counters.record(503, len(data))
+        sent = self._try_send(conn, data)
+        if sent < 0:
+            self._close(conn)
+            return
+        if sent < len(data):
+            conn.out, conn.close_after, conn.state = data[sent:], True, ConnState.WRITING
+            self._arm(conn, select.EPOLLOUT)
+            return
+        self._start_linger(conn)
+
+    def _start_linger(self, conn: Conn) -> None:
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._close(conn)
+            return
+        conn.state = ConnState.LINGER
+        conn.deadline = time.monotonic() + 1.0
+        self._arm(conn, select.EPOLLIN)
+
+    def _linger_read(self, conn: Conn) -> None:
+        try:
+            data = conn.sock.recv(RECV_SIZE)
+        except BlockingIOError:
+            self._arm(conn, select.EPOLLIN)
+            return
+        except OSError:
+            data = b""
+        if data:
+            self._arm(conn, select.EPOLLIN)
+        else:
+            self._close(conn)
+
+    # ------------------------------------------------------------------ closing and timeouts
+
+    def _close(self, conn: Conn) -> None:
+        """Loop thread only."""
+        if self._conns.get(conn.fd) is conn:
+            del self._conns[conn.fd]
+        conn.state = ConnState.CLOSED
+        self.state.table.remove(conn.id)
+        try:
+            conn.sock.close()
+        except OSError:
+            pass
+
+    def _expire(self, now: float) -> None:
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] <= now:
+            _, conn_id, conn = deadlines.pop(0)
+            if conn.state is ConnState.CLOSED:
+                continue
+            if conn.deadline > now or conn.state is ConnState.BUSY:
+                deadlines.add((max(conn.deadline, now + 0.05), conn_id, conn))
+                continue
+            if conn.close_after and conn.state is ConnState.WRITING:
+                self._note_event("slow_readers")
+            else:
+                self._note_event("timeouts_" + conn.state.value)
+            self._close(conn)
+
+    def _note_event(self, name: str) -> None:
+        with self._events_lock:
+            self._events[name] += 1
+
+    # -------------------------------------------------------------------- graceful shutdown
+
+    def _stop_accepting(self) -> None:
+        if self._listener is not None:
+            try:
+                self._ep.unregister(self._listener.fileno())
+            except OSError:
+                pass
+            self._listener.close()
+            self._listener = None
+
+    def _drain_step(self) -> bool:
+        """Close idle connections (again each step: a worker may have just re-armed one);
+        True once nothing accepted is left."""
+        for conn in list(self._conns.values()):
+            if conn.state is ConnState.IDLE:
+                self._close(conn)
+        with self._threads_lock:
+            threads = list(self._threads.values())
+        for _, conn in threads:
+            if conn.state is ConnState.IDLE:
+                _shutdown_quietly(conn.sock)
+        return not self._conns and not threads and not self._children
+
+    def _teardown(self) -> None:
+        for conn in list(self._conns.values()):
+            self._close(conn)
+        if self._pool is not None:
+            self._pool.stop()
+        for fd in list(self._children):
+            os.close(fd)
+        self._children.clear()
+        self._reap_children()
+        if self._listener is not None:
+            self._listener.close()
+        self.state.log.close()
+        if self._ep is not None:
+            self._ep.close()
+        os.close(self._wake_fd)
+        self._stopped.set()
+
+    # -------------------------------------------------------------- thread-per-connection
+
+    def _start_thread(self, conn: Conn) -> None:
+        thread = threading.Thread(target=self._thread_main, args=(conn,), name=f"conn-{conn.id}", daemon=True)
+        with self._threads_lock:
+            self._threads[conn.id] = (thread, conn)
+        thread.start()
+
+    def _thread_main(self, conn: Conn) -> None:
+        try:
+            self._serve_blocking(conn)
+        finally:
+            self.state.table.remove(conn.id)
+            with self._threads_lock:
+                self._threads.pop(conn.id, None)
+            self._wake()
+
+    def _serve_blocking(self, conn: Conn, on_response: Callable[[bytes], None] | None = None) -> None:
+        sock = conn.sock
+        sock.setblocking(True)
+        try:
+            if conn.inbuf:  # bytes the parent read before forking
+                out, close = self._process(conn, b"")
+                if out:
+                    sock.sendall(out)
+                if close:
+                    return
+            while not (self._stopping and not conn.inbuf):
+                sock.settimeout(self._timeout_for(conn))
+                conn.state = ConnState.READING if conn.inbuf else ConnState.IDLE
+                try:
+                    data = sock.recv(RECV_SIZE)
+                except OSError:
+                    break
+                if not data:
+                    break
+                conn.state = ConnState.BUSY
+                out, close = self._process(conn, data)
+                if out:
+                    sock.sendall(out)
+                if close:
+                    break
+        except OSError:
+            self._note_event("resets")
+        finally:
+            conn.state = ConnState.CLOSED
+            _shutdown_quietly(sock)
+            sock.close()
+
+    # ------------------------------------------------------------- process-per-connection
+
+    def _dispatch_event(self, conn: Conn, ev: int) -> None:
+        """The parent reads until a request head is complete. ``/_stats`` it answers itself (a
+        child only has a copy of the state, frozen at fork); anything else goes to a new child,
+        which inherits the bytes already read."""
+        if conn.state is ConnState.WRITING or conn.state is ConnState.LINGER:
+            self._loop_owned_event(conn, ev)
+            return
+        try:
+            data = conn.sock.recv(RECV_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._close(conn)
+            return
+        conn.inbuf += data
+        complete = b"\r\n\r\n" in conn.inbuf or len(conn.inbuf) > self.options.max_header
+        if not complete:
+            conn.state = ConnState.READING
+            conn.deadline = time.monotonic() + self.options.header_timeout
+        elif conn.inbuf.startswith(b"GET /_stats"):
+            out, close = self._process(conn, b"")
+            self._inline_send(conn, out, close)
+        else:
+            self._ep.unregister(conn.fd)
+            del self._conns[conn.fd]
+            self._fork_child(conn)
+
+    def _fork_child(self, conn: Conn) -> None:
+        """The child serves one connection and reports what it recorded through its own pipe."""
+        self.state.log.flush()
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            self._child_main(conn, write_fd)
+        os.close(write_fd)
+        conn.sock.close()
+        conn.state = ConnState.CLOSED
+        self._children[read_fd] = (pid, conn.id)
+        self._child_data[read_fd] = bytearray()
+        self._ep.register(read_fd, select.EPOLLIN)
+
+    def _child_main(self, conn: Conn, write_fd: int) -> None:
+        status = 0
+        try:
+            if self._listener is not None:
+                self._listener.close()
+            self._ep.close()
+            recorded: list[tuple[int, int]] = []
+            self.state.counters = _RecordingCounters(recorded)
+            self._serve_blocking(conn)
+            self.state.log.flush()
+            os.write(write_fd, json.dumps(recorded).encode())
+        except BaseException:  # noqa: BLE001 - a child must never return into the parent's loop
+            status = 1
+        finally:
+            os._exit(status)
+
+    def _child_readable(self, fd: int) -> None:
+        chunk = os.read(fd, 65536)
+        if chunk:
+            self._child_data[fd] += chunk
+            return
+        self._ep.unregister(fd)
+        os.close(fd)
+        pid, conn_id = self._children.pop(fd)
+        data = bytes(self._child_data.pop(fd))
+        for status, nbytes in json.loads(data or b"[]"):
+            self.state.counters.record(status, nbytes)
+        self.state.table.remove(conn_id)
+        self._reap_children()
+
+    def _reap_children(self) -> None:
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+
+    # ------------------------------------------------------------------------------ stats
+
+    def _extra_stats(self) -> dict[str, Any]:
+        with self._events_lock:
+            events = dict(self._events)
+        out: dict[str, Any] = {"model": self.options.model.value, "events": events}
+        if self._pool is not None:
+            out["pool"] = self._pool.statistics()
+        if self.options.model is Model.THREAD:
+            with self._threads_lock:
+                out["threads"] = len(self._threads)
+        return out
+
+
+class _RecordingCounters:
+    """In a forked child: remember each response so the parent can count it."""
+
+    def __init__(self, recorded: list[tuple[int, int]]) -> None:
+        self._recorded = recorded
+
+    def record(self, status: int, nbytes: int) -> None:
+        self._recorded.append((status, nbytes))
+
+    def snapshot(self) -> dict[str, int]:
+        return {"requests": len(self._recorded)}
+
+
+def _shutdown_quietly(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def start_in_thread(options: ServerOptions) -> tuple[Server, threading.Thread]:
+    """Bind, then serve on a daemon thread; for tests and benchmarks."""
+    server = Server(options)
+    server.bind()
+    thread = threading.Thread(target=server.serve_forever, name="racelab-server", daemon=True)
+    thread.start()
+    return server, thread
+
+
+def set_switch_interval(seconds: float | None) -> None:
+    if seconds is not None:
+        sys.setswitchinterval(seconds)

@@ -1,0 +1,590 @@
+"""Controlled stand-ins for ``threading``'s locks, conditions, semaphores, events and barriers.
+
+Each class works in two modes, decided at every call:
+
+* on a controlled task (while exploring) it is a model: every operation is one scheduling
+  point, blocking parks the task with ``Execution.block`` and a ``ready()`` predicate, and
+  happens-before edges go to the observers;
+* anywhere else it forwards to a real primitive, so an object created while exploring
+  (a module-level lock, say) keeps working afterwards.
+
+Model state belongs to one execution: an object used again by a later execution (it lives
+in a module) starts from its initial state there.
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+import threading as _threading
+from typing import Any, Callable
+
+from racelab._core import control
+from racelab._core.control import Execution, Task
+
+_RealCondition = _threading.Condition
+_RealSemaphore = _threading.Semaphore
+_RealBoundedSemaphore = _threading.BoundedSemaphore
+_RealEvent = _threading.Event
+_RealBarrier = _threading.Barrier
+_RealRLock = _threading._RLock if hasattr(_threading, "_RLock") else _threading.RLock  # type: ignore[attr-defined]
+BrokenBarrierError = _threading.BrokenBarrierError
+
+
+def _ctx() -> tuple[Execution | None, Task | None]:
+    ex = control._active
+    if ex is None:
+        return None, None
+    return ex, getattr(control._tls, "task", None)
+
+
+def _creation_site() -> str:
+    frame = control.user_frame(sys._getframe(2))
+    if frame is None:
+        return "<unknown>"
+    return f"{control._relpath(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
+def _timeout(blocking: bool, timeout: float | None) -> float | None:
+    if not blocking:
+        if timeout is not None and timeout != -1:
+            raise ValueError("can't specify a timeout for a non-blocking call")
+        return 0.0
+    if timeout is None or timeout == -1:
+        return None
+    if timeout < 0:
+        raise ValueError("timeout value must be a non-negative number")
+    return timeout
+
+
+def _point(ex: Execution, task: Task, what: str, obj: Any) -> None:
+    ex.schedule(task)
+    if ex.verbose:
+        ex.record_point(task, what, None, None)
+    if ex.observers:
+        ex.keepalive.append(obj)
+
+
+class Lock:
+    """``threading.Lock`` under control."""
+
+    __slots__ = ("_real", "_ex", "_owner", "_site", "__weakref__")
+
+    def __init__(self) -> None:
+        self._real = _thread.allocate_lock()
+        self._ex: Execution | None = None
+        self._owner: Task | None = None
+        self._site = _creation_site()
+
+    def _sync(self, ex: Execution) -> None:
+        if self._ex is not ex:
+            self._ex = ex
+            self._owner = None
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return self._real.acquire(blocking, timeout)
+        wait = _timeout(blocking, timeout)
+        _point(ex, task, f"acquire {self._describe()}", self)
+        return self._take(ex, task, wait)
+
+    def _take(self, ex: Execution, task: Task, wait: float | None) -> bool:
+        self._sync(ex)
+        if self._owner is not None:  # taken twice by its holder, a plain Lock deadlocks as in CPython
+            if not ex.block(task, self._is_free, f"{self._describe()} (held by {self._owner.name})", wait):
+                return False
+        self._owner = task
+        if ex.observers:
+            ex.hb_acquire(task, id(self))
+            frame = control.user_frame(sys._getframe(1))
+            for obs in ex.observers:
+                obs.lock_acquired(task.tid, id(self), self._site, frame)
+        return True
+
+    def _is_free(self) -> bool:
+        return self._owner is None
+
+    def release(self) -> None:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            self._real.release()
+            return
+        self._sync(ex)
+        if self._owner is None:
+            raise RuntimeError("release unlocked lock")
+        self._give(ex, task)
+
+    def _give(self, ex: Execution, task: Task) -> None:
+        if ex.observers:
+            ex.hb_release(task, id(self))
+            for obs in ex.observers:
+                obs.lock_released(task.tid, id(self))
+        self._owner = None
+
+    def locked(self) -> bool:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return self._real.locked()
+        self._sync(ex)
+        return self._owner is not None
+
+    def _at_fork_reinit(self) -> None:
+        self._real = _thread.allocate_lock()
+        self._owner = None
+
+    # Condition support
+    def _ctl_release_all(self, ex: Execution, task: Task) -> int:
+        self._sync(ex)
+        self._give(ex, task)
+        return 1
+
+    def _ctl_restore(self, ex: Execution, task: Task, count: int) -> None:
+        self._take(ex, task, None)
+
+    def _ctl_owned(self, ex: Execution, task: Task) -> bool:
+        self._sync(ex)
+        return self._owner is not None
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def _describe(self) -> str:
+        return f"Lock({self._site})"
+
+    def __repr__(self) -> str:
+        state = "locked" if self.locked() else "unlocked"
+        return f"<racelab {state} Lock from {self._site}>"
+
+
+class RLock(Lock):
+    """``threading.RLock`` under control."""
+
+    __slots__ = ("_count",)
+
+    def __init__(self) -> None:
+        self._real = _RealRLock()
+        self._ex = None
+        self._owner = None
+        self._count = 0
+        self._site = _creation_site()
+
+    def _sync(self, ex: Execution) -> None:
+        if self._ex is not ex:
+            self._ex = ex
+            self._owner = None
+            self._count = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return self._real.acquire(blocking, timeout)
+        wait = _timeout(blocking, timeout)
+        self._sync(ex)
+        if self._owner is task:
+            self._count += 1
+            return True
+        _point(ex, task, f"acquire {self._describe()}", self)
+        if not self._take(ex, task, wait):
+            return False
+        self._count = 1
+        return True
+
+    def release(self) -> None:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            self._real.release()
+            return
+        self._sync(ex)
+        if self._owner is not task:
+            raise RuntimeError("cannot release un-acquired lock")
+        self._count -= 1
+        if self._count == 0:
+            self._give(ex, task)
+
+    def locked(self) -> bool:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return bool(getattr(self._real, "_is_owned", lambda: False)())
+        self._sync(ex)
+        return self._owner is not None
+
+    def _ctl_release_all(self, ex: Execution, task: Task) -> int:
+        self._sync(ex)
+        count = self._count
+        self._count = 0
+        self._give(ex, task)
+        return count
+
+    def _ctl_restore(self, ex: Execution, task: Task, count: int) -> None:
+        self._take(ex, task, None)
+        self._count = count
+
+    def _ctl_owned(self, ex: Execution, task: Task) -> bool:
+        self._sync(ex)
+        return self._owner is task
+
+    # real-mode protocol used by a real Condition wrapping this lock
+    def _is_owned(self) -> bool:
+        return self._real._is_owned()
+
+    def _release_save(self) -> Any:
+        return self._real._release_save()
+
+    def _acquire_restore(self, state: Any) -> None:
+        self._real._acquire_restore(state)
+
+    def _describe(self) -> str:
+        return f"RLock({self._site})"
+
+    def __repr__(self) -> str:
+        return f"<racelab RLock from {self._site}>"
+
+
+class _Waiter:
+    __slots__ = ("task", "notified")
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.notified = False
+
+    def ready(self) -> bool:
+        return self.notified
+
+
+class Condition:
+    """``threading.Condition`` under control (FIFO wake-ups, as CPython's)."""
+
+    def __init__(self, lock: Any = None) -> None:
+        if lock is None:
+            lock = RLock()
+        self._lock = lock
+        self.acquire = lock.acquire
+        self.release = lock.release
+        self._real = _RealCondition(lock)
+        self._ex: Execution | None = None
+        self._waiters: list[_Waiter] = []
+        self._site = _creation_site()
+
+    def __enter__(self) -> bool:
+        return self._lock.__enter__()
+
+    def __exit__(self, *args: object) -> None:
+        self._lock.__exit__(*args)
+
+    def __repr__(self) -> str:
+        return f"<racelab Condition({self._lock!r}) from {self._site}>"
+
+    def _sync(self, ex: Execution) -> None:
+        if self._ex is not ex:
+            self._ex = ex
+            self._waiters = []
+
+    def _owned(self, ex: Execution, task: Task) -> bool:
+        owned = getattr(self._lock, "_ctl_owned", None)
+        return True if owned is None else owned(ex, task)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return self._real.wait(timeout)
+        self._sync(ex)
+        if not self._owned(ex, task):
+            raise RuntimeError("cannot wait on un-acquired lock")
+        _point(ex, task, f"wait on Condition({self._site})", self)
+        waiter = _Waiter(task)
+        self._waiters.append(waiter)
+        count = self._lock._ctl_release_all(ex, task)
+        try:
+            got = ex.block(task, waiter.ready, f"a notify of Condition({self._site})", timeout)
+        finally:
+            if not waiter.notified and waiter in self._waiters:
+                self._waiters.remove(waiter)
+            if not ex.stopping:
+                self._lock._ctl_restore(ex, task, count)
+        if got:
+            ex.hb_acquire(task, ("notify", id(waiter)))
+        return got
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float | None = None) -> Any:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return self._real.wait_for(predicate, timeout)
+        end = None if timeout is None else ex.clock + timeout
+        result = predicate()
+        while not result:
+            wait = None
+            if end is not None:
+                wait = end - ex.clock
+                if wait <= 0:
+                    break
+            self.wait(wait)
+            result = predicate()
+        return result
+
+    def notify(self, n: int = 1) -> None:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            self._real.notify(n)
+            return
+        self._sync(ex)
+        if not self._owned(ex, task):
+            raise RuntimeError("cannot notify on un-acquired lock")
+        woken = self._waiters[:n]
+        del self._waiters[:n]
+        for waiter in woken:
+            ex.hb_release(task, ("notify", id(waiter)))
+            waiter.notified = True
+
+    def notify_all(self) -> None:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            self._real.notify_all()
+            return
+        self._sync(ex)
+        self.notify(len(self._waiters))
+
+    notifyAll = notify_all
+
+
+class Semaphore:
+    """``threading.Semaphore`` under control."""
+
+    _real_class: Any = _RealSemaphore
+
+    def __init__(self, value: int = 1) -> None:
+        if value < 0:
+            raise ValueError("semaphore initial value must be >= 0")
+        self._initial = value
+        self._real = self._real_class(value)
+        self._ex: Execution | None = None
+        self._value = value
+        self._site = _creation_site()
+
+    def _sync(self, ex: Execution) -> None:
+        if self._ex is not ex:
+            self._ex = ex
+            self._value = self._initial
+
+    def _available(self) -> bool:
+        return self._value > 0
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return self._real.acquire(blocking, timeout)
+        if not blocking and timeout is not None:
+            raise ValueError("can't specify timeout for non-blocking acquire")
+        wait = 0.0 if not blocking else timeout
+        self._sync(ex)
+        _point(ex, task, f"acquire {type(self).__name__}({self._site})", self)
+        if not ex.block(task, self._available, f"{type(self).__name__}({self._site})", wait):
+            return False
+        self._value -= 1
+        ex.hb_acquire(task, id(self))
+        return True
+
+    __enter__ = acquire
+
+    def release(self, n: int = 1) -> None:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            self._real.release(n)
+            return
+        if n < 1:
+            raise ValueError("n must be one or more")
+        self._sync(ex)
+        self._check_bound(n)
+        ex.hb_release(task, id(self))
+        self._value += n
+
+    def _check_bound(self, n: int) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"<racelab {type(self).__name__} from {self._site}>"
+
+
+class BoundedSemaphore(Semaphore):
+    """``threading.BoundedSemaphore`` under control."""
+
+    _real_class = _RealBoundedSemaphore
+
+    def _check_bound(self, n: int) -> None:
+        if self._value + n > self._initial:
+            raise ValueError("Semaphore released too many times")
+
+
+class Event:
+    """``threading.Event`` under control."""
+
+    def __init__(self) -> None:
+        self._real = _RealEvent()
+        self._ex: Execution | None = None
+        self._flag = False
+        self._site = _creation_site()
+
+    def _sync(self, ex: Execution) -> None:
+        if self._ex is not ex:
+            self._ex = ex
+            self._flag = False
+
+    def _is_set(self) -> bool:
+        return self._flag
+
+    def is_set(self) -> bool:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return self._real.is_set()
+        self._sync(ex)
+        _point(ex, task, f"is_set Event({self._site})", self)
+        if self._flag:
+            ex.hb_acquire(task, id(self))
+        return self._flag
+
+    isSet = is_set
+
+    def set(self) -> None:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            self._real.set()
+            return
+        self._sync(ex)
+        _point(ex, task, f"set Event({self._site})", self)
+        ex.hb_release(task, id(self))
+        self._flag = True
+
+    def clear(self) -> None:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            self._real.clear()
+            return
+        self._sync(ex)
+        _point(ex, task, f"clear Event({self._site})", self)
+        self._flag = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return self._real.wait(timeout)
+        self._sync(ex)
+        _point(ex, task, f"wait Event({self._site})", self)
+        if ex.block(task, self._is_set, f"Event({self._site}) to be set", timeout):
+            ex.hb_acquire(task, id(self))
+            return True
+        return False
+
+    def __repr__(self) -> str:
+        return f"<racelab Event from {self._site}>"
+
+
+class Barrier:
+    """``threading.Barrier`` under control, including broken barriers."""
+
+    def __init__(self, parties: int, action: Callable[[], Any] | None = None, timeout: float | None = None) -> None:
+        if parties < 1:
+            raise ValueError("parties must be >= 1")
+        self._parties = parties
+        self._action = action
+        self._timeout = timeout
+        self._real = _RealBarrier(parties, action, timeout)
+        self._ex: Execution | None = None
+        self._count = 0
+        self._generation = 0
+        self._broken = False
+        self._broken_generations: set[int] = set()
+        self._site = _creation_site()
+
+    def _sync(self, ex: Execution) -> None:
+        if self._ex is not ex:
+            self._ex = ex
+            self._count = 0
+            self._generation = 0
+            self._broken = False
+            self._broken_generations = set()
+
+    def wait(self, timeout: float | None = None) -> int:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return self._real.wait(timeout)
+        self._sync(ex)
+        if timeout is None:
+            timeout = self._timeout
+        _point(ex, task, f"wait Barrier({self._site})", self)
+        if self._broken:
+            raise BrokenBarrierError
+        index = self._count
+        self._count += 1
+        generation = self._generation
+        ex.hb_release(task, (id(self), generation))
+        if self._count == self._parties:
+            if self._action is not None:
+                try:
+                    self._action()
+                except BaseException:
+                    self._break()
+                    raise
+            self._count = 0
+            self._generation += 1
+        else:
+            def passed() -> bool:
+                return self._generation != generation or self._broken
+
+            if not ex.block(task, passed, f"Barrier({self._site}) ({self._count}/{self._parties} arrived)", timeout):
+                self._break()
+                raise BrokenBarrierError
+            if self._generation == generation or generation in self._broken_generations:
+                raise BrokenBarrierError
+        ex.hb_acquire(task, (id(self), generation))
+        return index
+
+    def _break(self) -> None:
+        self._broken = True
+        self._count = 0
+
+    def reset(self) -> None:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            self._real.reset()
+            return
+        self._sync(ex)
+        _point(ex, task, f"reset Barrier({self._site})", self)
+        if self._count:
+            self._broken_generations.add(self._generation)
+        self._generation += 1
+        self._count = 0
+        self._broken = False
+
+    def abort(self) -> None:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            self._real.abort()
+            return
+        self._sync(ex)
+        _point(ex, task, f"abort Barrier({self._site})", self)
+        self._break()
+
+    @property
+    def parties(self) -> int:
+        return self._parties
+
+    @property
+    def n_waiting(self) -> int:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return self._real.n_waiting
+        self._sync(ex)
+        return self._count
+
+    @property
+    def broken(self) -> bool:
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return self._real.broken
+        self._sync(ex)
+        return self._broken

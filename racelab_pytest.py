@@ -1,0 +1,1 @@
+"""pytest plugin for racelab (registered through the pytest11 entry point)."""
