@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import _thread
 import enum
+import functools
 import itertools
 import linecache
 import os
@@ -270,6 +271,7 @@ class Execution:
         global _active
         main = Task(0, "MainThread", main_thread, False, _allocate_lock())
         main.wake.acquire()
+        self.main_ident = _get_ident()
         self._add(main)
         self.current = main
         for obs in self.observers:
@@ -558,7 +560,7 @@ class Execution:
         frames = sys._current_frames()
         frame = None
         if task.tid == 0:
-            frame = frames.get(_get_ident())
+            frame = frames.get(self.main_ident)
         elif worker is not None:
             for ident, fr in frames.items():
                 if _frame_runs_worker(fr, worker):
@@ -627,6 +629,7 @@ def _site(frame: FrameType) -> str:
     return f"{rel}:{line}" + (f"  `{source}`" if source else "")
 
 
+@functools.lru_cache(maxsize=512)
 def _relpath(path: str) -> str:
     try:
         rel = os.path.relpath(path)

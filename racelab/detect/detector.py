@@ -40,6 +40,16 @@ class Detector:
         return self.race.races
 
     @property
+    def race_in_execution(self) -> str | None:
+        """One line describing the first race of the current execution, or None."""
+        return self.race.first_in_execution
+
+    @property
+    def cycles(self) -> list[LockCycle]:
+        """Every lock-order cycle seen so far (see ``LockOrderDetector.cycles``)."""
+        return self.lock_order.cycles()
+
+    @property
     def races_in_execution(self) -> int:
         """How many races (duplicates included) the current execution has shown."""
         return self.race.races_in_execution
@@ -52,3 +62,8 @@ class Detector:
 
     def lock_order_json(self) -> list[dict[str, object]]:
         return [cycle.to_json() for cycle in self.lock_cycles()]
+
+
+def make_detectors() -> list[Detector]:
+    """The observers ``explore`` feeds, one set per scenario."""
+    return [Detector()]

@@ -463,29 +463,34 @@ def _exit_status(code: object) -> int:
 
 
 def _execute(path: str, argv: list[str], instrument: tuple[str, ...]) -> int:
-    """Run ``path`` as ``__main__`` with ``sys.argv = [path, *argv]``; its exit status."""
-    saved_argv, saved_path0 = sys.argv, sys.path[0] if sys.path else None
+    """Run ``path`` instrumented as ``__main__`` with ``sys.argv = [path, *argv]``, then wait
+    for its threads as the interpreter would at exit; the program's exit status."""
+    from racelab.instrument.hook import Instrumentation, declared_in, load_file
+
+    saved_argv, saved_main = sys.argv, sys.modules.get("__main__")
     sys.argv = [path, *argv]
-    script_dir = os.path.dirname(os.path.abspath(path))
-    if sys.path:
-        sys.path[0] = script_dir
-    else:
-        sys.path.append(script_dir)
     try:
-        run_main(path, instrument)
-        return 0
-    except SystemExit as stop:
-        return _exit_status(stop.code)
-    except KeyboardInterrupt:
-        traceback.print_exc()
-        return 130
-    except BaseException:  # noqa: BLE001 - the program crashed: report as Python would
-        traceback.print_exc()
-        return 1
+        with Instrumentation([*instrument, *declared_in(path)]) as instrumentation:
+            instrumentation.add_path(os.path.dirname(os.path.abspath(path)))
+            try:
+                load_file(path, "__main__")
+                status = 0
+            except SystemExit as stop:
+                status = _exit_status(stop.code)
+            except UsageError:
+                raise
+            except KeyboardInterrupt:
+                traceback.print_exc()
+                status = 130
+            except BaseException:  # noqa: BLE001 - the program crashed: report as Python would
+                traceback.print_exc()
+                status = 1
+            _wait_for_threads()
     finally:
         sys.argv = saved_argv
-        if saved_path0 is not None:
-            sys.path[0] = saved_path0
+        if saved_main is not None:
+            sys.modules["__main__"] = saved_main
+    return status
 
 
 def _wait_for_threads() -> None:
@@ -493,9 +498,9 @@ def _wait_for_threads() -> None:
     workers = sys.modules.get("concurrent.futures.thread")
     if workers is not None and hasattr(workers, "_python_exit"):
         workers._python_exit()
-    main = threading.main_thread()
+    current = threading.current_thread()
     for thread in threading.enumerate():
-        if thread is not main and not thread.daemon and thread is not threading.current_thread():
+        if thread is not current and not thread.daemon:
             thread.join()
 
 
@@ -511,14 +516,7 @@ def run_program(path: str, argv: list[str], instrument: tuple[str, ...] = ()) ->
     _, patcher = install(detector)
     try:
         status = _execute(path, argv, instrument)
-        _wait_for_threads()
     finally:
         uninstall(patcher)
     return LiveReport(status, tuple(detector.races), tuple(detector.lock_cycles()))
 
-
-def run_main(path: str, instrument: tuple[str, ...]) -> None:
-    """Execute the script as ``__main__`` with the instrumentation on."""
-    import runpy
-
-    runpy.run_path(path, run_name="__main__")

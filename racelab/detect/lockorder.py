@@ -110,6 +110,14 @@ class LockOrderDetector:
         self._owner[lock] = tid
 
     def lock_released(self, tid: int, lock: Hashable) -> None:
+        held = self._held.get(tid)
+        if held and held[-1][0] == lock:  # the common case: the innermost lock of its taker
+            entry = held[-1]
+            entry[4] -= 1
+            if entry[4] == 0:
+                held.pop()
+                del self._owner[lock]
+            return
         held = self._held.get(self._owner.get(lock, tid), ())
         for index in range(len(held) - 1, -1, -1):
             entry = held[index]

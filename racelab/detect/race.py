@@ -12,9 +12,11 @@ Semantics
   operation, a file-handle operation) are never races; they order like a release followed by
   an acquire on ``obj``. A nondeterministic order of atomic operations is a race condition,
   not a data race: this detector says nothing and lets the scenario's assertion speak.
-* A slice location ``(id(container), slice(start, stop, step))`` touches every index in its
-  range, so it conflicts with ``(id(container), i)``; a slice of more than 64 elements is
-  treated as an access to the whole container (it conflicts with every index of it).
+* A slice location ``(id(container), slice(start, stop, step))`` or
+  ``(id(container), ("slice", start, stop, step))`` (indices resolved against the length)
+  touches every index in its range, so it conflicts with ``(id(container), i)``; a slice of
+  more than 64 elements, or one that could not be resolved, is treated as an access to the
+  whole container (it conflicts with every index of it).
 
 How
 ---
@@ -35,8 +37,9 @@ replay token of the execution where it was first seen, which ``end`` provides.
 
 from __future__ import annotations
 
+import os
 from types import CodeType, FrameType
-from typing import Callable, Hashable
+from typing import Any, Callable, Hashable
 
 from racelab._core.events import Op
 from racelab.detect import vclock
@@ -70,17 +73,23 @@ _Cell = list
 
 _PendingSide = tuple[int, "CodeType | None", int, Op]  # tid, code, instruction offset, op
 
+def _short_place(place: tuple[str, int]) -> str:
+    return f"{os.path.basename(place[0])}:{place[1]}"
+
+
 class RaceDetector:
     """An ``Observer`` that reports data races (see the module docstring for the semantics).
 
     ``races`` accumulates over every execution; ``races_in_execution`` counts the races seen
     in the current one (duplicates included), and ``on_race``, when given, is called with each
-    race (with ``schedule=None``) the moment it is detected.
+    race (with ``schedule=None``) the moment it is detected; ``first_in_execution`` describes
+    the first race of the current execution in one line (None while there is none).
     """
 
     def __init__(self, on_race: Callable[[Race], None] | None = None) -> None:
         self.races: list[Race] = []
         self.races_in_execution = 0
+        self.first_in_execution: str | None = None
         self._on_race = on_race
         self._seen: set[tuple[str, tuple[tuple[str, int], ...]]] = set()
         self._pending: list[Race] = []
@@ -104,6 +113,7 @@ class RaceDetector:
         self._shadow = {}
         self._wholes = {}
         self.races_in_execution = 0
+        self.first_in_execution = None
 
     def end(self, schedule: str | None) -> None:
         self._flush(schedule)
@@ -186,7 +196,8 @@ class RaceDetector:
 
     def access(self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None) -> None:
         if type(loc) is tuple and len(loc) == 2:
-            if type(loc[1]) is slice:
+            part = loc[1]
+            if type(part) is slice or (type(part) is tuple and len(part) == 4 and part[0] == "slice"):
                 self._slice_access(tid, op, loc, name, frame)
                 return
             if self._wholes and loc[0] in self._wholes:
@@ -270,13 +281,15 @@ class RaceDetector:
         elif cell[8] is not None:
             self._check_shared_reads(tid, clock, cell[8], name, code, at)
 
-    def _slice_access(self, tid: int, op: Op, loc: tuple[Hashable, slice], name: str, frame: FrameType | None) -> None:
+    def _slice_access(self, tid: int, op: Op, loc: tuple[Hashable, Any], name: str, frame: FrameType | None) -> None:
         container, piece = loc
-        indices = range(piece.start or 0, piece.stop if piece.stop is not None else 0, piece.step or 1)
-        if len(indices) <= SLICE_LIMIT:
-            for index in indices:
-                self.access(tid, op, (container, index), name, frame)
-            return
+        start, stop, step = (piece.start, piece.stop, piece.step) if type(piece) is slice else piece[1:]
+        if type(start) is int and type(stop) is int and (step is None or type(step) is int) and step != 0:
+            indices = range(start, stop, step or 1)
+            if len(indices) <= SLICE_LIMIT:
+                for index in indices:
+                    self.access(tid, op, (container, index), name, frame)
+                return
         members = self._wholes.get(container)
         if members is None:
             members = self._wholes[container] = {
@@ -304,6 +317,8 @@ class RaceDetector:
     def _race(self, kind: RaceKind, name: str, earlier: _PendingSide, later: _PendingSide) -> None:
         self.races_in_execution += 1
         first, second = place_of(earlier[1], earlier[2]), place_of(later[1], later[2])
+        if self.first_in_execution is None:
+            self.first_in_execution = f"{name} ({kind}: {_short_place(first)} and {_short_place(second)})"
         key = (name, (first, second) if first <= second else (second, first))
         if key in self._seen:
             return

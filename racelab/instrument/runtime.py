@@ -311,16 +311,17 @@ def di(obj: Any, key: Any, src: str) -> None:
 # ---- globals and closure cells --------------------------------------------------------
 
 
-def _name_point(op: Op, loc: Any, name: str, obj: Any) -> None:
+def _name_point(op: Op, loc: Any, name: str, obj: Any) -> bool:
+    """The point before a global or cell access; True when it was traced (verbose mode)."""
     ex = control._active
     if ex is None:
         if control.live is not None:
             live = control.live
             live.access(-1, op, loc, name, _getframe(2))
-        return
+        return False
     task = getattr(_tls, "task", None)
     if task is None:
-        return
+        return False
     ex.schedule(task)
     if ex.verbose:
         ex.record_point(task, f"{op.value} {name}", name, _getframe(2))
@@ -329,22 +330,19 @@ def _name_point(op: Op, loc: Any, name: str, obj: Any) -> None:
         frame = _getframe(2)
         for obs in ex.observers:
             obs.access(task.tid, op, loc, name, frame)
+    return ex.verbose
 
 
 def gr(module: str, name: str) -> None:
     """Before reading global ``name``; returns None so ``(gr(...) or name)`` reads it right after."""
-    _name_point(_READ, (module, name), f"global {name}", module)
-    ex = control._active
-    if ex is not None and ex.verbose:
-        ex.note_value("-> " + _short(_getframe(1).f_globals.get(name)))
+    if _name_point(_READ, (module, name), f"global {name}", module):
+        control._active.note_value("-> " + _short(_getframe(1).f_globals.get(name)))  # type: ignore[union-attr]
 
 
 def gw(module: str, name: str, value: Any) -> Any:
     """Before writing global ``name``; returns the value to store."""
-    _name_point(_WRITE, (module, name), f"global {name}", module)
-    ex = control._active
-    if ex is not None and ex.verbose:
-        ex.note_value("<- " + _short(value))
+    if _name_point(_WRITE, (module, name), f"global {name}", module):
+        control._active.note_value("<- " + _short(value))  # type: ignore[union-attr]
     return value
 
 

@@ -23,7 +23,7 @@ class App:
     def __init__(self, state: SharedState, extra_stats: Callable[[], dict[str, Any]]) -> None:
         self.state = state
         self._extra_stats = extra_stats
-        self._broken_buffers = state.remedies.buffers is Remedy.BROKEN
+        self._broken_buffers = state.remedies.buffers.value == "broken"
 
     def __call__(self, req: http.Request, close: bool) -> bytes:
         path = req.path
@@ -36,23 +36,23 @@ class App:
         elif path == b"/work":
             status, body, extra = 200, self._work(req), b""
         else:
-            status, body, extra = 200, self._hello(rid), self._config_header()
+            status, (body, extra) = 200, self._hello(rid)
         data = http.response(status, body, rid, close, extra)
         self.state.counters.record(status, len(data))
         self.state.log.log(req.method, path, status, len(data), rid)
         return data
 
-    def _hello(self, rid: bytes) -> bytes:
+    def _hello(self, rid: bytes) -> tuple[bytes, bytes]:
         pool = self.state.buffers
         buf = pool.get()
         buf[:] = b"hello rid=%s\n" % rid
         if self._broken_buffers:
             pool.put(buf)  # released too early: the buffer is still read below
-            _note("buffer")
-            return bytes(buf)
+        extra = self._config_header()
         body = bytes(buf)
-        pool.put(buf)
-        return body
+        if not self._broken_buffers:
+            pool.put(buf)
+        return body, extra
 
     def _config_header(self) -> bytes:
         cfg = self.state.config.current()

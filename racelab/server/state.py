@@ -197,13 +197,14 @@ def _flatten(requests: int, nbytes: int, statuses: dict[int, int]) -> dict[str, 
 
 
 def make_counters(remedy: Remedy) -> Counters:
-    kinds: dict[Remedy, Callable[[], Counters]] = {
-        Remedy.BROKEN: BrokenCounters,
-        Remedy.MUTEX: MutexCounters,
-        Remedy.ATOMIC: AtomicCounters,
-        Remedy.THREAD_LOCAL: ThreadLocalCounters,
+    # Keyed by value: a scenario may hand over a Remedy from an instrumented copy of this module.
+    kinds: dict[str, Callable[[], Counters]] = {
+        "broken": BrokenCounters,
+        "mutex": MutexCounters,
+        "atomic": AtomicCounters,
+        "thread_local": ThreadLocalCounters,
     }
-    return kinds[remedy]()
+    return kinds[remedy.value]()
 
 
 # ------------------------------------------------------------------------- connection table
@@ -291,11 +292,11 @@ class AccessLog:
     def log(self, method: bytes, path: bytes, status: int, nbytes: int, rid: bytes) -> None:
         if self._file is None:
             return
-        if self.remedy is Remedy.BROKEN:
+        if self.remedy.value == "broken":
             self._log_fields(method, path, status, nbytes, rid)
             return
         line = b"%.3f %s %s %d %d rid=%s\n" % (time.time(), method, path, status, nbytes, rid)
-        if self.remedy is Remedy.MUTEX:
+        if self.remedy.value == "mutex":
             with self._lock:
                 self._file.write(line)
         else:
@@ -390,7 +391,7 @@ class ConfigStore:
     def __init__(self, remedy: Remedy) -> None:
         self.remedy = remedy
         self._current: Config | MutableConfig
-        if remedy is Remedy.BROKEN:
+        if remedy.value == "broken":
             self._current = MutableConfig(1, "t1")
         else:
             self._current = Config.for_version(1)
@@ -402,7 +403,7 @@ class ConfigStore:
     def reload(self) -> int:
         with self._reload_lock:
             new = Config.for_version(self._current.version + 1)
-            if self.remedy is Remedy.BROKEN:
+            if self.remedy.value == "broken":
                 cfg = self._current
                 assert isinstance(cfg, MutableConfig)
                 cfg.version = new.version
@@ -445,7 +446,7 @@ class SharedState:
     def __init__(self, remedies: Remedies, log_path: str | None = None) -> None:
         self.remedies = remedies
         self.counters = make_counters(remedies.counters)
-        self.table = ConnTable(locked=remedies.table is not Remedy.BROKEN)
+        self.table = ConnTable(locked=remedies.table.value != "broken")
         self.log = AccessLog(log_path, remedies.log)
         self.buffers: ObjectPool[bytearray] = ObjectPool(bytearray)
         self.config = ConfigStore(remedies.config)

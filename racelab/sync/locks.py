@@ -236,6 +236,8 @@ class RLock(Lock):
     def _acquire_restore(self, state: Any) -> None:
         self._real._acquire_restore(state)
 
+    __enter__ = acquire
+
     def _describe(self) -> str:
         return f"RLock({self._site})"
 
@@ -257,13 +259,20 @@ class _Waiter:
 class Condition:
     """``threading.Condition`` under control (FIFO wake-ups, as CPython's)."""
 
+
+    @property
+    def _real(self) -> Any:
+        real = self.__dict__.get("_rl_real")
+        if real is None:
+            real = self.__dict__["_rl_real"] = _RealCondition(self._lock)
+        return real
+
     def __init__(self, lock: Any = None) -> None:
         if lock is None:
             lock = RLock()
         self._lock = lock
         self.acquire = lock.acquire
         self.release = lock.release
-        self._real = _RealCondition(lock)
         self._ex: Execution | None = None
         self._waiters: list[_Waiter] = []
         self._site = _creation_site()
@@ -354,11 +363,18 @@ class Semaphore:
 
     _real_class: Any = _RealSemaphore
 
+
+    @property
+    def _real(self) -> Any:
+        real = self.__dict__.get("_rl_real")
+        if real is None:
+            real = self.__dict__["_rl_real"] = self._real_class(self._initial)
+        return real
+
     def __init__(self, value: int = 1) -> None:
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
         self._initial = value
-        self._real = self._real_class(value)
         self._ex: Execution | None = None
         self._value = value
         self._site = _creation_site()
@@ -423,8 +439,15 @@ class BoundedSemaphore(Semaphore):
 class Event:
     """``threading.Event`` under control."""
 
+
+    @property
+    def _real(self) -> Any:
+        real = self.__dict__.get("_rl_real")
+        if real is None:
+            real = self.__dict__["_rl_real"] = _RealEvent()
+        return real
+
     def __init__(self) -> None:
-        self._real = _RealEvent()
         self._ex: Execution | None = None
         self._flag = False
         self._site = _creation_site()
@@ -486,13 +509,20 @@ class Event:
 class Barrier:
     """``threading.Barrier`` under control, including broken barriers."""
 
+
+    @property
+    def _real(self) -> Any:
+        real = self.__dict__.get("_rl_real")
+        if real is None:
+            real = self.__dict__["_rl_real"] = _RealBarrier(self._parties, self._action, self._timeout)
+        return real
+
     def __init__(self, parties: int, action: Callable[[], Any] | None = None, timeout: float | None = None) -> None:
         if parties < 1:
             raise ValueError("parties must be >= 1")
         self._parties = parties
         self._action = action
         self._timeout = timeout
-        self._real = _RealBarrier(parties, action, timeout)
         self._ex: Execution | None = None
         self._count = 0
         self._generation = 0

@@ -241,6 +241,15 @@ def test_long_slices_conflict_with_each_other_and_not_with_other_containers() ->
     assert pairs(t.end()) == [("write-write", "buf[50:200]", 1, 3)]
 
 
+def test_tuple_form_of_slices_and_negative_steps() -> None:
+    t = two_threads()
+    t.write(1, (BUF, ("slice", 9, -1, -1)), 1, "buf[::-1]")  # as the instrumentation resolves it
+    t.read(2, (BUF, 0), 2, "buf[0]")
+    t.read(2, (BUF + 1, ("slice", None, None, None)), 3, "other[:]")  # unresolved: whole container
+    t.write(1, (BUF + 1, 4), 4, "other[4]")
+    assert pairs(t.end()) == [("read-write", "buf[0]", 1, 2), ("read-write", "other[4]", 3, 4)]
+
+
 def test_empty_slice_touches_nothing() -> None:
     t = two_threads()
     t.write(1, (BUF, slice(3, 3, 1)), 1, "buf[3:3]")

@@ -1,0 +1,85 @@
+"""Live-mode overhead: a lock-heavy loop of four threads, plain vs ``racelab run``.
+
+Each thread does ``with lock: counter.value += 1`` N times (a lock hand-off and a read and a
+write of a shared attribute per iteration: the worst case for a race detector, all events
+and almost no other work). The workload times its own threaded section; the script runs it
+in fresh interpreters, plain and under the live detector, and prints both and the ratio
+(best of ``--repeat`` runs each).
+
+    python bench/bench_live.py [--iterations 20000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+WORKLOAD = '''
+import sys
+import threading
+import time
+
+
+class Counter:
+    def __init__(self):
+        self.value = 0
+
+
+def work(counter, lock, n):
+    for _ in range(n):
+        with lock:
+            counter.value += 1
+
+
+def main(n):
+    counter = Counter()
+    lock = threading.Lock()
+    threads = [threading.Thread(target=work, args=(counter, lock, n)) for _ in range(4)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    assert counter.value == 4 * n, counter.value
+    print(f"elapsed {elapsed:.6f}")
+
+
+main(int(sys.argv[1]))
+'''
+
+LIVE = "import sys; from racelab.detect.live import run_program; sys.exit(run_program(sys.argv[1], sys.argv[2:]).status)"
+
+
+def _elapsed(command: list[str]) -> float:
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    for line in done.stdout.splitlines():
+        if line.startswith("elapsed "):
+            return float(line.split()[1])
+    raise RuntimeError(f"no timing in output: {done.stdout!r} {done.stderr!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=20000, help="loop iterations per thread")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each variant (best is kept)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, "lock_loop.py")
+        with open(script, "w", encoding="utf-8") as out:
+            out.write(WORKLOAD)
+        n = str(args.iterations)
+        plain = min(_elapsed([sys.executable, script, n]) for _ in range(args.repeat))
+        live = min(_elapsed([sys.executable, "-c", LIVE, script, n]) for _ in range(args.repeat))
+    ops = 4 * args.iterations
+    print(f"python {sys.version.split()[0]}, 4 threads x {args.iterations} iterations of `with lock: counter.value += 1`")
+    print(f"plain          {plain:8.3f} s  {plain / ops * 1e6:6.2f} us/iteration")
+    print(f"racelab run    {live:8.3f} s  {live / ops * 1e6:6.2f} us/iteration")
+    print(f"overhead       {live / plain:8.1f} x")
+
+
+if __name__ == "__main__":
+    main()

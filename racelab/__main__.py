@@ -1,0 +1,4 @@
+import sys
+from racelab.cli import main
+
+sys.exit(main())

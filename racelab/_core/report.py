@@ -1,0 +1,110 @@
+"""Rendering results for people (text) and programs (JSON)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from typing import Any, Iterable, TextIO
+
+from racelab._core.control import TraceStep, _relpath
+from racelab._core.explorer import ScenarioResult
+
+MAX_TRACE = 80
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def replay_command(result: ScenarioResult, token: str, extra: Iterable[str] = ()) -> str:
+    parts = ["racelab", "replay", result.id, token, *extra]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def render_trace(trace: Iterable[TraceStep], indent: str = "    ") -> list[str]:
+    steps = list(trace)
+    if not steps:
+        return []
+    shown: list[TraceStep | None] = list(steps)
+    if len(steps) > MAX_TRACE:
+        shown = steps[:10] + [None] + steps[-(MAX_TRACE - 10):]
+    tw = max(len(s.thread) for s in steps)
+    where = [f"{os.path.basename(s.file)}:{s.line}" if s.line else "" for s in steps]
+    ww = max(len(w) for w in where)
+    by_step = {s.step: w for s, w in zip(steps, where)}
+    sw = max(min(len(s.source), 40) for s in steps)
+    lines = [f"{indent}{'step':>4}  {'thread':<{tw}}  {'where':<{ww}}  {'source':<{sw}}  operation"]
+    previous = None
+    for s in shown:
+        if s is None:
+            lines.append(f"{indent}{'...':>4}  ({len(steps) - MAX_TRACE} steps not shown)")
+            continue
+        source = s.source if len(s.source) <= 40 else s.source[:37] + "..."
+        mark = "*" if previous is not None and previous != s.thread else " "
+        lines.append(f"{indent}{s.step:>4} {mark}{s.thread:<{tw}}  {by_step[s.step]:<{ww}}  {source:<{sw}}  {s.op}")
+        previous = s.thread
+    lines.append(f"{indent}(* marks a switch to another thread)")
+    return lines
+
+
+def render_result(result: ScenarioResult, out: TextIO, *, extra_replay_args: Iterable[str] = (),
+                  show_passing_races: bool = True) -> None:
+    f = result.failure
+    if f is None:
+        certificate = ", exhausted" if result.exhausted else ""
+        out.write(f"PASS  {result.id}  ({_plural(result.schedules, 'schedule')}{certificate}, "
+                  f"{result.elapsed_s:.2f} s)\n")
+    else:
+        out.write(f"FAIL  {result.id}  ({f.kind})\n")
+        out.write(f"    {f.message}\n")
+        out.write(f"    in thread {f.thread}; found after {_plural(f.found_after, 'schedule')} "
+                  f"({result.elapsed_s:.2f} s); the schedule below has "
+                  f"{_plural(f.preemptions, 'preemption')}\n")
+        for line in f.details:
+            out.write(f"      {line}\n")
+        if f.traceback and f.kind in ("assertion", "exception"):
+            out.write("    Traceback (racelab frames hidden):\n")
+            for line in f.traceback.rstrip().splitlines():
+                out.write(f"      {line}\n")
+        out.write("\n    Interleaving:\n")
+        for line in render_trace(f.trace):
+            out.write(line + "\n")
+        out.write(f"\n    Replay: {replay_command(result, f.schedule, extra_replay_args)}\n")
+    if result.outcomes and (len(result.outcomes) > 1 or result.grades):
+        parts = []
+        for outcome, count in sorted(result.outcomes.items(), key=lambda kv: -kv[1]):
+            grade = result.grades.get(outcome)
+            parts.append(f"{outcome} x{count}" + (f" ({grade})" if grade else ""))
+        out.write(f"    outcomes: {', '.join(parts)}\n")
+    if result.races and show_passing_races:
+        out.write(f"    {_plural(len(result.races), 'data race')}:\n")
+        for race in result.races:
+            text = race.render() if hasattr(race, "render") else str(race)
+            for line in text.rstrip().splitlines():
+                out.write(f"      {line}\n")
+    for cycle in result.lock_order:
+        text = cycle.render() if hasattr(cycle, "render") else str(cycle)
+        for line in text.rstrip().splitlines():
+            out.write(f"    {line}\n")
+    out.write("\n")
+
+
+def render_summary(results: list[ScenarioResult], out: TextIO) -> None:
+    failed = sum(1 for r in results if r.verdict == "fail")
+    schedules = sum(r.schedules for r in results)
+    races = sum(len(r.races) for r in results)
+    text = f"{_plural(len(results), 'scenario')}: {failed} failed, {len(results) - failed} passed " \
+           f"({_plural(schedules, 'schedule')} explored"
+    if races:
+        text += f", {_plural(races, 'data race')} reported"
+    out.write(text + ")\n")
+
+
+def to_json(results: list[ScenarioResult], version: str) -> str:
+    payload: dict[str, Any] = {"racelab": version, "scenarios": [r.to_json() for r in results]}
+    return json.dumps(payload, indent=2, default=str)
+
+
+def display_path(path: str) -> str:
+    return _relpath(os.path.abspath(path))

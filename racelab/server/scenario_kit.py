@@ -1,0 +1,53 @@
+"""Small drivers for the ``scenarios/server_*.py`` files: the real server (pool model) on
+loopback, a few client threads with real sockets, then a clean shutdown.
+
+Everything here runs inside a scenario, so under ``racelab explore`` every thread is
+controlled and every socket/epoll call is a scheduling point (see ``racelab.sync.net``).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any
+
+from racelab.server.loadgen import _parse_response
+from racelab.server.reactor import Model, Server, ServerOptions
+from racelab.server.state import Remedies
+
+
+def request(port: int, rid: int, path: str = "/") -> tuple[int, dict[str, str], bytes]:
+    """One request on its own connection (``Connection: close``); the parsed response."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET %s HTTP/1.1\r\nX-Request-Id: %d\r\nConnection: close\r\n\r\n" % (path.encode(), rid))
+        buf = bytearray()
+        while chunk := sock.recv(4096):
+            buf += chunk
+    parsed = _parse_response(buf)
+    if parsed is None:
+        return 0, {}, bytes(buf)
+    return parsed
+
+
+def run_clients(remedies: Remedies, clients: int = 2, max_workers: int = 2, log_path: str | None = None,
+                path: str = "/") -> tuple[dict[str, Any], list[tuple[int, dict[str, str], bytes]]]:
+    """Serve ``clients`` concurrent requests; returns (server stats, responses in client order)."""
+    server = Server(ServerOptions(model=Model.POOL, max_workers=max_workers, remedies=remedies,
+                                  log_path=log_path))
+    _, port = server.bind()
+    loop = threading.Thread(target=server.serve_forever, name="loop")
+    loop.start()
+    responses: list[Any] = [None] * clients
+
+    def client(i: int) -> None:
+        responses[i] = request(port, i, path)
+
+    threads = [threading.Thread(target=client, args=(i,), name=f"client-{i}") for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stats = server.state.stats(check_log=log_path is not None)
+    server.shutdown()
+    loop.join()
+    return stats, responses
