@@ -5,6 +5,7 @@ a line is torn."""
 import os
 import tempfile
 
+from racelab.server import app, state, workerpool
 from racelab.server.scenario_kit import run_clients
 from racelab.server.state import Remedies, Remedy
 
@@ -17,7 +18,7 @@ def scenario_server_access_log() -> int:
     fd, path = tempfile.mkstemp(prefix="racelab-access-", suffix=".log")
     os.close(fd)
     try:
-        stats, _ = run_clients(Remedies.everywhere(Remedy.MUTEX, log=REMEDY), log_path=path)
+        stats, _ = run_clients({"state": state, "app": app, "workerpool": workerpool}, Remedies.everywhere(Remedy.MUTEX, log=REMEDY), log_path=path)
     finally:
         os.unlink(path)
     log = stats["log"]

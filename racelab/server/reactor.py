@@ -107,10 +107,18 @@ class Conn:
 class Server:
     """``Server(options).bind()`` then ``serve_forever()`` on some thread; ``shutdown()`` from any."""
 
-    def __init__(self, options: ServerOptions) -> None:
+    def __init__(
+        self,
+        options: ServerOptions,
+        state: SharedState | None = None,
+        app_cls: type[App] = App,
+        pool_cls: type[WorkerPool[Any]] = WorkerPool,
+    ) -> None:
+        """``state``/``app_cls``/``pool_cls`` let a scenario pass instrumented copies in."""
         self.options = options
-        self.state = SharedState(options.remedies, options.log_path)
-        self.app = App(self.state, self._extra_stats)
+        self.state = state if state is not None else SharedState(options.remedies, options.log_path)
+        self.app = app_cls(self.state, self._extra_stats)
+        self._pool_cls = pool_cls
         self.address: tuple[str, int] | None = None
         self._stopping = False
         self._stopped = threading.Event()
@@ -143,7 +151,7 @@ class Server:
         self._ep.register(listener.fileno(), select.EPOLLIN | select.EPOLLET)
         self._ep.register(self._wake_fd, select.EPOLLIN)
         if opts.model is Model.POOL:
-            self._pool = WorkerPool(self._pool_work, opts.max_workers, opts.max_idle_worker)
+            self._pool = self._pool_cls(self._pool_work, opts.max_workers, opts.max_idle_worker)
         host, port = listener.getsockname()[:2]
         self.address = (host, port)
         return self.address

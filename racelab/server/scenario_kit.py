@@ -29,11 +29,18 @@ def request(port: int, rid: int, path: str = "/") -> tuple[int, dict[str, str], 
     return parsed
 
 
-def run_clients(remedies: Remedies, clients: int = 2, max_workers: int = 2, log_path: str | None = None,
+def run_clients(modules: dict[str, Any], remedies: Remedies, clients: int = 2, max_workers: int = 2,
+                log_path: str | None = None,
                 path: str = "/") -> tuple[dict[str, Any], list[tuple[int, dict[str, str], bytes]]]:
-    """Serve ``clients`` concurrent requests; returns (server stats, responses in client order)."""
+    """Serve ``clients`` concurrent requests; returns (server stats, responses in client order).
+
+    ``modules`` maps "state", "app", "workerpool" to the module objects the scenario imported:
+    when it asked for them to be instrumented, those are the instrumented copies, which the
+    already-imported server would not otherwise use."""
+    state = modules["state"].SharedState(remedies, log_path)
     server = Server(ServerOptions(model=Model.POOL, max_workers=max_workers, remedies=remedies,
-                                  log_path=log_path))
+                                  log_path=log_path), state=state, app_cls=modules["app"].App,
+                    pool_cls=modules["workerpool"].WorkerPool)
     _, port = server.bind()
     loop = threading.Thread(target=server.serve_forever, name="loop")
     loop.start()
