@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 def add_exploration_options(p: argparse.ArgumentParser, *, with_budget: bool = True) -> None:
     """The options every exploring command shares (explore, compare, ...)."""
     if with_budget:
-        p.add_argument("--strategy", choices=("portfolio", "random", "pct", "dfs"),
+        p.add_argument("--strategy", choices=("portfolio", "random", "pct", "dfs", "dpor"),
                        help="how to choose schedules (default: portfolio)")
         p.add_argument("--seed", type=int, help="seed of the random strategies (default 0)")
         p.add_argument("--max-schedules", type=_positive_int, metavar="N", help="stop after N schedules (default 1000)")

@@ -1,26 +1,30 @@
-"""Lost update: threads share the process's data region, so a global counter is shared.
+"""Lost update: a global counter in the data region, incremented by two threads.
 
-``counter += 1`` is a read, an add and a write. Two threads that both read before either
-writes store the same value: one increment is lost.
+Globals live in the process's data region, which every thread shares. ``counter += 1``
+is a read, an add and a write: two threads that read the same old value both write
+old + 1, and one increment is lost.
 """
 
 import threading
 
+EXPECTED_FAILURE = "assertion"
+
 counter = 0
 
 
-def increment() -> None:
+def _work(times: int) -> None:
     global counter
-    counter += 1
+    for _ in range(times):
+        counter += 1
 
 
-def scenario_lost_update():
+def scenario_lost_update() -> int:
     global counter
     counter = 0
-    threads = [threading.Thread(target=increment) for _ in range(2)]
+    threads = [threading.Thread(target=_work, args=(2,)) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert counter == 2
+    assert counter == 4, f"lost update: counter is {counter}, expected 4"
     return counter

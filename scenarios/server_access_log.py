@@ -5,20 +5,21 @@ a line is torn."""
 import os
 import tempfile
 
-from racelab.server import app, state, workerpool
-from racelab.server.scenario_kit import run_clients
+from racelab.server.scenario_kit import run_clients, server_modules
 from racelab.server.state import Remedies, Remedy
 
 __racelab_instrument__ = ["racelab.server.state"]
 EXPECTED_FAILURE = "assertion"
 REMEDY = Remedy.BROKEN
 
+MODULES = server_modules()
+
 
 def scenario_server_access_log() -> int:
     fd, path = tempfile.mkstemp(prefix="racelab-access-", suffix=".log")
     os.close(fd)
     try:
-        stats, _ = run_clients({"state": state, "app": app, "workerpool": workerpool}, Remedies.everywhere(Remedy.MUTEX, log=REMEDY), log_path=path)
+        stats, _ = run_clients(MODULES, Remedies.everywhere(Remedy.MUTEX, log=REMEDY), log_path=path)
     finally:
         os.unlink(path)
     log = stats["log"]

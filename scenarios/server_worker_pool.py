@@ -4,16 +4,17 @@ interleaving, every client gets one complete answer: 200, or a whole 503 with
 ``Connection: close`` when the only worker is busy. Never a lost, doubled or crossed response."""
 
 import racelab
-from racelab.server import app, state, workerpool
-from racelab.server.scenario_kit import run_clients
+from racelab.server.scenario_kit import run_clients, server_modules
 from racelab.server.state import Remedies, Remedy
 
 __racelab_instrument__ = ["racelab.server.workerpool"]
 
+MODULES = server_modules()
+
 
 @racelab.scenario(outcomes={"(200, 200)": "acceptable", "(200, 503)": "interesting", "(503, 200)": "interesting"})
 def scenario_server_worker_pool() -> tuple[int, ...]:
-    stats, responses = run_clients({"state": state, "app": app, "workerpool": workerpool}, Remedies.everywhere(Remedy.MUTEX), max_workers=1)
+    stats, responses = run_clients(MODULES, Remedies.everywhere(Remedy.MUTEX), max_workers=1)
     statuses = tuple(status for status, _, _ in responses)
     for i, (status, headers, body) in enumerate(responses):
         if status == 200:

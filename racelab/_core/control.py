@@ -69,6 +69,12 @@ _ENGINE_DIRS = tuple(
 ) + (os.path.join(_RACELAB_DIR, "atomic.py"),)
 
 
+#: Operation keys for partial-order reduction: ``ANY`` conflicts with every operation,
+#: ``NO_OP`` with none (a pure yield, or a new thread's first step).
+ANY = "*"
+NO_OP = None
+
+
 class Abort(BaseException):
     """Raised inside a controlled task to unwind it when its execution is torn down."""
 
@@ -120,7 +126,7 @@ class Task:
     """One controlled thread of one execution."""
 
     __slots__ = ("tid", "name", "thread", "state", "ready", "deadline", "timed_out", "wake",
-                 "abort", "run_len", "waiting_for", "daemon", "worker", "body", "ident")
+                 "abort", "run_len", "waiting_for", "daemon", "worker", "body", "ident", "pending")
 
     def __init__(self, tid: int, name: str, thread: Any, daemon: bool, wake: Any) -> None:
         self.tid = tid
@@ -138,6 +144,7 @@ class Task:
         self.worker: _Worker | None = None
         self.body: Callable[[], None] | None = None
         self.ident = 0x7E0000 + tid
+        self.pending: tuple[Hashable, bool] = (NO_OP, False)
 
     def eligible(self, clock: float) -> bool:
         if self.state is TaskState.RUNNABLE:
@@ -239,6 +246,8 @@ class Execution:
         max_threads: int = 64,
     ) -> None:
         self.max_threads = max_threads
+        self.step_hook: Callable[[int, tuple[Hashable, bool], bool], None] | None = getattr(
+            strategy, "observe_step", None)
         self.error: RacelabError | None = None
         self.strategy = strategy
         self.max_steps = max_steps
@@ -286,6 +295,9 @@ class Execution:
                 pass
             except BaseException as exc:  # noqa: BLE001
                 self._record_crash(main, exc)
+            if self.step_hook is not None:
+                self.strategy.observe_end(  # type: ignore[attr-defined]
+                    [(t.tid, t.pending) for t in self.tasks if t.state is TaskState.BLOCKED])
             self._tear_down(main)
         finally:
             _tls.task = None
@@ -337,6 +349,8 @@ class Execution:
         worker.task = task
         self._add(task)
         self.hb_release(parent, ("start", task.tid))
+        if self.step_hook is not None:
+            self.strategy.observe_spawn(parent.tid, task.tid)  # type: ignore[attr-defined]
         return task
 
     def task_started(self, task: Task) -> None:
@@ -369,6 +383,7 @@ class Execution:
             self._teardown.release()
             return
         self.hb_release(task, ("end", task.tid))
+        self.note_sync(task, ("end", task.tid))
         if self.stopping:
             self._release_worker(worker)
             self._wake_main_for_stop()
@@ -398,10 +413,17 @@ class Execution:
 
     # ---- scheduling ------------------------------------------------------------------
 
-    def schedule(self, task: Task) -> None:
-        """A scheduling point in ``task`` (which holds the baton and stays runnable)."""
+    def schedule(self, task: Task, key: Hashable = ANY, write: bool = True) -> None:
+        """A scheduling point in ``task``, which holds the baton and is about to do ``key``.
+
+        ``key`` names what the next operation touches (``write``: whether it changes it);
+        only strategies that reduce by independence (DPOR) look at it.
+        """
         if self.stopping:
             raise Abort
+        if self.step_hook is not None:
+            task.pending = (key, write)
+            self.strategy.observe_pending(task.tid, key, write)  # type: ignore[attr-defined]
         self.step += 1
         if self.step > self.max_steps:
             self._livelock(task)
@@ -411,10 +433,23 @@ class Execution:
             assert nxt is not None
             self._hand_off(task, nxt)
 
-    def block(self, task: Task, ready: Callable[[], bool], what: str, timeout: float | None = None) -> bool:
-        """Park ``task`` until ``ready()``; False when the virtual-clock timeout elapsed first."""
+    def note_sync(self, task: Task, key: Hashable) -> None:
+        """``task`` just released ``key`` (a lock release, a notify, its own end), for DPOR."""
+        if self.step_hook is not None:
+            self.strategy.observe_sync(task.tid, key)  # type: ignore[attr-defined]
+
+    def block(self, task: Task, ready: Callable[[], bool], what: str, timeout: float | None = None,
+              key: Hashable = None) -> bool:
+        """Park ``task`` until ``ready()``; False when the virtual-clock timeout elapsed first.
+
+        ``key``, when given, is what the task does once woken (for DPOR); by default it is
+        the operation announced at its last scheduling point.
+        """
         if self.stopping:
             raise Abort
+        if key is not None and self.step_hook is not None:
+            task.pending = (key, True)
+            self.strategy.observe_pending(task.tid, key, True)  # type: ignore[attr-defined]
         if ready():
             return True
         if timeout is not None and timeout <= 0:
@@ -479,12 +514,16 @@ class Execution:
             nxt = runnable[0]
             if nxt is not task:
                 task.run_len = 0
+            if self.step_hook is not None:
+                self.step_hook(nxt.tid, nxt.pending, False)
             return nxt
         current_ok = task.state is TaskState.RUNNABLE
         if current_ok and task.run_len >= FAIR_QUANTUM:
             runnable = [t for t in runnable if t is not task]
             current_ok = False
             if len(runnable) == 1:
+                if self.step_hook is not None:
+                    self.step_hook(runnable[0].tid, runnable[0].pending, False)
                 return runnable[0]
         ids = [t.tid for t in runnable]
         try:
@@ -494,7 +533,10 @@ class Execution:
         self.choices.append(tid)
         if current_ok and tid != task.tid:
             self.preemptions += 1
-        return self.tasks[tid]
+        nxt = self.tasks[tid]
+        if self.step_hook is not None:
+            self.step_hook(tid, nxt.pending, True)
+        return nxt
 
     def _advance_clock(self) -> bool:
         deadlines = [t.deadline for t in self.tasks if t.state is TaskState.BLOCKED and t.deadline is not None]
@@ -665,7 +707,7 @@ def atomic_op(obj: Any, what: str) -> None:
     task = getattr(_tls, "task", None)
     if task is None:
         return
-    ex.schedule(task)
+    ex.schedule(task, id(obj), True)
     if ex.verbose:
         ex.record_point(task, what, None, None)
     ex.keepalive.append(obj)
@@ -688,3 +730,32 @@ def wait_until(ready: Callable[[], bool], what: str, timeout: float | None = Non
     if ex.verbose:
         ex.record_point(task, f"wait for {what}", None, None)
     return ex.block(task, ready, what, timeout)
+
+
+def release(sync: Hashable) -> None:
+    """Everything the calling thread did so far happens before a later ``acquire(sync)``.
+
+    For code that hands work over through channels racelab does not model itself (an
+    epoll registration, bytes sent on a socket): ``release`` at the hand-over,
+    ``acquire`` where it is received.
+    """
+    ex = _active
+    if ex is None:
+        if live is not None:
+            live.release(-1, sync)
+        return
+    task = getattr(_tls, "task", None)
+    if task is not None:
+        ex.hb_release(task, sync)
+
+
+def acquire(sync: Hashable) -> None:
+    """The calling thread now sees everything done before the matching ``release(sync)``."""
+    ex = _active
+    if ex is None:
+        if live is not None:
+            live.acquire(-1, sync)
+        return
+    task = getattr(_tls, "task", None)
+    if task is not None:
+        ex.hb_acquire(task, sync)

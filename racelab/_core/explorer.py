@@ -27,7 +27,7 @@ from racelab._core.control import Execution, FailureKind, RawFailure, TraceStep
 from racelab._core.patching import Patcher
 from racelab.errors import RacelabError, ScenarioError, UsageError
 from racelab.instrument import hook
-from racelab.strategies import DFSStrategy, PCTStrategy, PortfolioStrategy, RandomStrategy, ReplayStrategy
+from racelab.strategies import DFSStrategy, DPORStrategy, PCTStrategy, PortfolioStrategy, RandomStrategy, ReplayStrategy
 from racelab.strategies.base import Strategy
 
 _real_monotonic = time.monotonic
@@ -267,18 +267,18 @@ def make_strategy(settings: Settings) -> Strategy:
         return PCTStrategy(seed, depth=settings.value("depth"))
     if name == "dfs":
         return DFSStrategy(settings.value("preemption_bound"))
+    if name == "dpor":
+        return DPORStrategy()
     if name == "portfolio":
         return PortfolioStrategy(seed, settings.value("preemption_bound"), settings.value("depth"))
-    raise UsageError(f"unknown strategy {name!r} (choose from portfolio, random, pct, dfs)")
+    raise UsageError(f"unknown strategy {name!r} (choose from portfolio, random, pct, dfs, dpor)")
 
 
 def _make_detectors(settings: Settings) -> list[Any]:
     if not settings.value("detect"):
         return []
-    try:
-        from racelab.detect import make_detectors
-    except ImportError:
-        return []
+    from racelab.detect import make_detectors
+
     return make_detectors()
 
 
@@ -351,15 +351,18 @@ class _Search:
 
     # ---- shrinking and explaining -------------------------------------------------------
 
-    def _same_failure(self, choices: list[int] | None, strategy: Strategy, kind: FailureKind) -> Execution | None:
-        ex = run_once(self.spec.func, strategy, self.settings)
+    def _same_failure(self, strategy: Strategy, kind: FailureKind) -> Execution | None:
+        detectors = _make_detectors(self.settings) if kind is FailureKind.RACE else []
+        ex = run_once(self.spec.func, strategy, self.settings, observers=detectors)
         raw = ex.failure
+        if kind is FailureKind.RACE:
+            return ex if any(getattr(d, "race_in_execution", None) for d in detectors) else None
         if raw is None and kind in (FailureKind.ASSERTION, FailureKind.RACE):
             return None
         return ex if raw is not None and raw.kind is kind else None
 
     def shrink(self, ex: Execution, kind: FailureKind) -> Execution:
-        if not self.settings.value("shrink") or ex.preemptions == 0 or kind is FailureKind.RACE:
+        if not self.settings.value("shrink") or ex.preemptions == 0:
             return ex
         deadline = _real_monotonic() + 2.0
         for bound in range(ex.preemptions):
@@ -367,7 +370,7 @@ class _Search:
             tried = 0
             while tried < 400 and _real_monotonic() < deadline and dfs.new_execution():
                 tried += 1
-                found = self._same_failure(None, dfs, kind)
+                found = self._same_failure(dfs, kind)
                 if found is not None and self.spec.outcomes.get(repr(found.result)) != "acceptable":
                     return found
             if _real_monotonic() >= deadline:
@@ -378,7 +381,7 @@ class _Search:
         best = self.shrink(ex, raw.kind)
         choices = list(best.choices)
         verbose = run_once(self.spec.func, ReplayStrategy(choices), self.settings, verbose=True)
-        final = verbose.failure or (best.failure if best is not ex else raw)
+        final = verbose.failure or (best.failure if best is not ex else None)
         if final is None:
             final = raw
         return Failure(str(final.kind), final.message, final.thread, found_after, schedule.encode(choices),
@@ -450,8 +453,10 @@ def replay_spec(spec: ScenarioSpec, choices: list[int], settings: Settings) -> S
         failure = Failure(str(raw.kind), raw.message, raw.thread, 1, token, tuple(ex.trace), ex.preemptions,
                           tuple(raw.details), _user_traceback(raw.exc))
     races = [r for det in search.detectors for r in getattr(det, "races", ())]
+    cycles = [c for det in search.detectors for c in getattr(det, "cycles", ())]
     return ScenarioResult(spec.id, "fail" if failure else "pass", False, 1, _real_monotonic() - start, failure,
-                          dict(search.outcomes), dict(spec.outcomes), races, [], "replay", spec.doc, tuple(ex.trace))
+                          dict(search.outcomes), dict(spec.outcomes), races, cycles, "replay", spec.doc,
+                          tuple(ex.trace))
 
 
 __all__ = ["Settings", "ScenarioSpec", "ScenarioResult", "Failure", "scenario", "explore", "explore_function",

@@ -77,15 +77,10 @@ def render_result(result: ScenarioResult, out: TextIO, *, extra_replay_args: Ite
             grade = result.grades.get(outcome)
             parts.append(f"{outcome} x{count}" + (f" ({grade})" if grade else ""))
         out.write(f"    outcomes: {', '.join(parts)}\n")
-    if result.races and show_passing_races:
-        out.write(f"    {_plural(len(result.races), 'data race')}:\n")
-        for race in result.races:
-            text = race.render() if hasattr(race, "render") else str(race)
-            for line in text.rstrip().splitlines():
-                out.write(f"      {line}\n")
-    for cycle in result.lock_order:
-        text = cycle.render() if hasattr(cycle, "render") else str(cycle)
-        for line in text.rstrip().splitlines():
+    if (result.races and show_passing_races) or result.lock_order:
+        from racelab.detect.report import render_all
+
+        for line in render_all(result.races if show_passing_races else [], result.lock_order).rstrip().splitlines():
             out.write(f"    {line}\n")
     out.write("\n")
 

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from racelab.detect.live import LiveReport, run_program
+from racelab.detect.runner import LiveReport, run_program
 from racelab.detect.report import render_all
 from racelab.errors import UsageError
 

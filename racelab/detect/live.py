@@ -29,20 +29,21 @@ Only locks made by the program take part in lock-order validation: the internal 
 ``Event``, ``Queue``, ``Future``... are never held while user code runs, so they cannot
 close a cycle.
 
-Known limit: shadow memory is keyed by ``id()``. The program frees objects while it runs,
-so a new object can inherit the address, and the history, of a dead one; a race reported
-between two accesses to "the same" location of two short-lived objects can be such a ghost.
+Shadow memory is keyed by ``id()``, and a live program frees objects while it runs: a new
+object could inherit the address, and the history, of a dead one, and two accesses to two
+short-lived objects would look like a race on one. When the instrumentation passes the
+accessed object along (``access(..., obj)``), the observer keeps it alive until it is the
+only one referring to it, then forgets the object's shadow memory in the same step
+(``_sweep``, amortized over the growth of the kept set). The price: such an object is freed
+at the next sweep rather than at once.
 """
 
 from __future__ import annotations
 
 import _queue
 import _thread
-import os
 import sys
 import threading
-import traceback
-from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import Any, Hashable
 
@@ -50,8 +51,6 @@ from racelab._core import control
 from racelab._core.events import Op
 from racelab._core.patching import Patcher
 from racelab.detect.detector import Detector
-from racelab.detect.records import LockCycle, Race
-from racelab.errors import UsageError
 
 _get_ident = _thread.get_ident
 _RealLock = _thread.allocate_lock
@@ -59,6 +58,9 @@ _RealRLock: Any = getattr(threading, "_CRLock", None) or threading._PyRLock  # t
 _REAL_CONDITION_INIT: CodeType = threading.Condition.__init__.__code__
 
 _engine_code: dict[CodeType, bool] = {}
+
+SWEEP_MIN = 4096
+"""Objects kept alive for their shadow memory before the first sweep (see ``LiveObserver``)."""
 
 
 def _is_engine(code: CodeType) -> bool:
@@ -81,6 +83,8 @@ class LiveObserver:
         self.detector = detector
         self.names: dict[int, str] = {}
         self._tids: dict[int, int] = {}
+        self._alive: dict[int, object] = {}
+        self._sweep_at = SWEEP_MIN
         self._mutex = _RealLock()
         # Bound methods, looked up once: every event goes through here. (Explicit
         # acquire/release: ``with`` on a lock costs twice as much.)
@@ -129,15 +133,42 @@ class LiveObserver:
     def end(self, schedule: str | None) -> None:
         """See ``finish``."""
 
-    def access(self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None) -> None:
+    def access(
+        self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None, obj: object = None
+    ) -> None:
+        """A data access; ``obj``, when given, is the object whose ``id()`` is in ``loc``.
+
+        The observer then keeps ``obj`` alive until nothing else refers to it and forgets
+        its shadow memory at that moment, so that no later object can inherit its address
+        and its history (see ``_sweep``).
+        """
         tid = self._tids.get(_get_ident())
         if tid is None:
             tid = self.tid()
         self._lock()
         try:
+            if obj is not None and id(obj) not in self._alive:
+                self._alive[id(obj)] = obj
+                if len(self._alive) >= self._sweep_at:
+                    self._sweep()
             self._access(tid, op, loc, name, frame)
         finally:
             self._unlock()
+
+    def _sweep(self) -> None:
+        """Drop the objects only this observer still refers to, and their shadow memory.
+
+        An object's refcount seen here is 2 when only ``_alive`` holds it (the dict and
+        ``getrefcount``'s argument; no loop variable or items tuple may hold it). The next
+        sweep comes when ``_alive`` has doubled, so the cost is amortized constant per object.
+        """
+        alive = self._alive
+        dead = {key for key in list(alive) if sys.getrefcount(alive[key]) <= 2}
+        if dead:
+            for key in dead:
+                del self._alive[key]
+            self._race.forget(dead)
+        self._sweep_at = max(SWEEP_MIN, 2 * len(self._alive))
 
     def atomic(self, tid: int, obj: Hashable) -> None:
         tid = self._tids.get(_get_ident())
@@ -430,93 +461,4 @@ def uninstall(patcher: Patcher) -> None:
     patcher.undo()
     if observer is not None:
         observer.finish()
-
-
-# --------------------------------------------------------------------------------------
-# Running a program
-
-
-@dataclass(frozen=True)
-class LiveReport:
-    """What ``run_program`` found: the program's exit status and the detector's findings."""
-
-    status: int
-    races: tuple[Race, ...]
-    cycles: tuple[LockCycle, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "races": [race.to_json() for race in self.races],
-            "lock_order": [cycle.to_json() for cycle in self.cycles],
-        }
-
-
-def _exit_status(code: object) -> int:
-    """The process exit status ``sys.exit(code)`` would give."""
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code & 0xFF
-    print(code, file=sys.stderr)
-    return 1
-
-
-def _execute(path: str, argv: list[str], instrument: tuple[str, ...]) -> int:
-    """Run ``path`` instrumented as ``__main__`` with ``sys.argv = [path, *argv]``, then wait
-    for its threads as the interpreter would at exit; the program's exit status."""
-    from racelab.instrument.hook import Instrumentation, declared_in, load_file
-
-    saved_argv, saved_main = sys.argv, sys.modules.get("__main__")
-    sys.argv = [path, *argv]
-    try:
-        with Instrumentation([*instrument, *declared_in(path)]) as instrumentation:
-            instrumentation.add_path(os.path.dirname(os.path.abspath(path)))
-            try:
-                load_file(path, "__main__")
-                status = 0
-            except SystemExit as stop:
-                status = _exit_status(stop.code)
-            except UsageError:
-                raise
-            except KeyboardInterrupt:
-                traceback.print_exc()
-                status = 130
-            except BaseException:  # noqa: BLE001 - the program crashed: report as Python would
-                traceback.print_exc()
-                status = 1
-            _wait_for_threads()
-    finally:
-        sys.argv = saved_argv
-        if saved_main is not None:
-            sys.modules["__main__"] = saved_main
-    return status
-
-
-def _wait_for_threads() -> None:
-    """What the interpreter does at exit: stop idle executor workers, join non-daemon threads."""
-    workers = sys.modules.get("concurrent.futures.thread")
-    if workers is not None and hasattr(workers, "_python_exit"):
-        workers._python_exit()
-    current = threading.current_thread()
-    for thread in threading.enumerate():
-        if thread is not current and not thread.daemon:
-            thread.join()
-
-
-def run_program(path: str, argv: list[str], instrument: tuple[str, ...] = ()) -> LiveReport:
-    """Run a real program under the live detector, as ``racelab run`` does.
-
-    Meant for a process of its own: at the end it waits for the program's threads and shuts
-    down ``concurrent.futures`` workers the way the interpreter does at exit.
-    """
-    if not os.path.isfile(path):
-        raise UsageError(f"no such file: {path}")
-    detector = Detector()
-    _, patcher = install(detector)
-    try:
-        status = _execute(path, argv, instrument)
-    finally:
-        uninstall(patcher)
-    return LiveReport(status, tuple(detector.races), tuple(detector.lock_cycles()))
 

@@ -312,6 +312,14 @@ class RaceDetector:
         if cell is not None:
             self._check(tid, op, cell, name, frame)
 
+    def forget(self, objects: set[int]) -> None:
+        """Drop the shadow memory of dead objects (by ``id``) before their ids are reused."""
+        shadow = self._shadow
+        for key in [k for k in shadow if type(k) is tuple and k[0] in objects]:
+            del shadow[key]
+        for container in objects & self._wholes.keys():
+            del self._wholes[container]
+
     # -- reports --------------------------------------------------------------------------
 
     def _race(self, kind: RaceKind, name: str, earlier: _PendingSide, later: _PendingSide) -> None:

@@ -25,11 +25,6 @@ def join_into(target: VClock, other: VClock) -> None:
         target[:n] = map(max, target[:n], other)
 
 
-def leq(a: VClock, b: VClock) -> bool:
-    """``a ⊑ b``: everything ``a`` has seen, ``b`` has seen too."""
-    return all(v <= get(b, i) for i, v in enumerate(a))
-
-
 def fresh(tid: int) -> VClock:
     """The clock of a thread that has just appeared: its own component is 1, the rest 0."""
     clock = [0] * (tid + 1)

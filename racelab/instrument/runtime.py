@@ -139,6 +139,21 @@ def _owner_name(obj: Any) -> str:
     return type(obj).__name__
 
 
+_attr_names: dict[tuple[type, str], str] = {}
+
+
+def _attr_name(obj: Any, name: str) -> str:
+    """``Account.balance``: cached per type for instances, computed for classes and modules."""
+    tp = type(obj)
+    if tp is _ModuleType or isinstance(obj, type):
+        return f"{_owner_name(obj)}.{name}"
+    key = (tp, name)
+    text = _attr_names.get(key)
+    if text is None:
+        text = _attr_names[key] = f"{tp.__name__}.{name}"
+    return text
+
+
 def _short(value: Any) -> str:
     try:
         text = repr(value)
@@ -149,7 +164,7 @@ def _short(value: Any) -> str:
 
 def _point(ex: control.Execution, task: control.Task, op: Op, loc: Any, obj: Any, name: str) -> None:
     """The scheduling point before an access, then its event."""
-    ex.schedule(task)
+    ex.schedule(task, loc, op is _WRITE)
     if ex.verbose:
         ex.record_point(task, f"{op.value} {name}", name, _getframe(2))
     if ex.observers:
@@ -159,10 +174,10 @@ def _point(ex: control.Execution, task: control.Task, op: Op, loc: Any, obj: Any
             obs.access(task.tid, op, loc, name, frame)
 
 
-def _live_access(op: Op, loc: Any, name: str) -> None:
+def _live_access(op: Op, loc: Any, name: str, obj: Any) -> None:
     live = control.live
     if live is not None:
-        live.access(-1, op, loc, name, _getframe(2))
+        live.access(-1, op, loc, name, _getframe(2), obj)
 
 
 # ---- attributes -----------------------------------------------------------------------
@@ -172,12 +187,12 @@ def ga(obj: Any, name: str) -> Any:
     ex = control._active
     if ex is None:
         if control.live is not None and _is_data_read(obj, name):
-            _live_access(_READ, (id(obj), name), f"{_owner_name(obj)}.{name}")
+            _live_access(_READ, (id(obj), name), _attr_name(obj, name), obj)
         return getattr(obj, name)
     task = getattr(_tls, "task", None)
     if task is None or not _is_data_read(obj, name):
         return getattr(obj, name)
-    _point(ex, task, _READ, (id(obj), name), obj, f"{_owner_name(obj)}.{name}")
+    _point(ex, task, _READ, (id(obj), name), obj, _attr_name(obj, name))
     value = getattr(obj, name)
     if ex.verbose:
         ex.note_value("-> " + _short(value))
@@ -188,12 +203,12 @@ def sa(obj: Any, name: str, value: Any) -> None:
     ex = control._active
     if ex is None:
         if control.live is not None and _is_data_write(obj, name):
-            _live_access(_WRITE, (id(obj), name), f"{_owner_name(obj)}.{name}")
+            _live_access(_WRITE, (id(obj), name), _attr_name(obj, name), obj)
         setattr(obj, name, value)
         return
     task = getattr(_tls, "task", None)
     if task is not None and _is_data_write(obj, name):
-        _point(ex, task, _WRITE, (id(obj), name), obj, f"{_owner_name(obj)}.{name}")
+        _point(ex, task, _WRITE, (id(obj), name), obj, _attr_name(obj, name))
         if ex.verbose:
             ex.note_value("<- " + _short(value))
     setattr(obj, name, value)
@@ -203,7 +218,7 @@ def da(obj: Any, name: str) -> None:
     ex = control._active
     if ex is None:
         if control.live is not None and _is_data_write(obj, name):
-            _live_access(_WRITE, (id(obj), name), f"{_owner_name(obj)}.{name}")
+            _live_access(_WRITE, (id(obj), name), _attr_name(obj, name), obj)
         delattr(obj, name)
         return
     task = getattr(_tls, "task", None)
@@ -247,7 +262,10 @@ def _item_point(ex: control.Execution, task: control.Task, op: Op, obj: Any, key
     tp = type(obj)
     if tp in ITEM_TYPES:
         name = _item_name(src, key)
-        ex.schedule(task)
+        if ex.step_hook is not None:
+            ex.schedule(task, (id(obj), _item_key(obj, key)), op is _WRITE)
+        else:
+            ex.schedule(task)
         if ex.verbose:
             ex.record_point(task, f"{op.value} {name}", name, _getframe(2))
         if ex.observers:
@@ -259,7 +277,7 @@ def _item_point(ex: control.Execution, task: control.Task, op: Op, obj: Any, key
         return True
     if tp in _IMMUTABLE:
         return False
-    ex.schedule(task)
+    ex.schedule(task, id(obj), True)
     if ex.verbose:
         ex.record_point(task, f"{op.value} {src}[...] ({tp.__name__})", None, _getframe(2))
     return False
@@ -269,7 +287,7 @@ def gi(obj: Any, key: Any, src: str) -> Any:
     ex = control._active
     if ex is None:
         if control.live is not None and type(obj) in ITEM_TYPES:
-            _live_access(_READ, (id(obj), _item_key(obj, key)), _item_name(src, key))
+            _live_access(_READ, (id(obj), _item_key(obj, key)), _item_name(src, key), obj)
         return obj[key]
     task = getattr(_tls, "task", None)
     if task is None:
@@ -285,7 +303,7 @@ def si(obj: Any, key: Any, value: Any, src: str) -> None:
     ex = control._active
     if ex is None:
         if control.live is not None and type(obj) in ITEM_TYPES:
-            _live_access(_WRITE, (id(obj), _item_key(obj, key)), _item_name(src, key))
+            _live_access(_WRITE, (id(obj), _item_key(obj, key)), _item_name(src, key), obj)
         obj[key] = value
         return
     task = getattr(_tls, "task", None)
@@ -299,7 +317,7 @@ def di(obj: Any, key: Any, src: str) -> None:
     ex = control._active
     if ex is None:
         if control.live is not None and type(obj) in ITEM_TYPES:
-            _live_access(_WRITE, (id(obj), _item_key(obj, key)), _item_name(src, key))
+            _live_access(_WRITE, (id(obj), _item_key(obj, key)), _item_name(src, key), obj)
         del obj[key]
         return
     task = getattr(_tls, "task", None)
@@ -316,13 +334,12 @@ def _name_point(op: Op, loc: Any, name: str, obj: Any) -> bool:
     ex = control._active
     if ex is None:
         if control.live is not None:
-            live = control.live
-            live.access(-1, op, loc, name, _getframe(2))
+            control.live.access(-1, op, loc, name, _getframe(2), None if isinstance(obj, str) else obj)
         return False
     task = getattr(_tls, "task", None)
     if task is None:
         return False
-    ex.schedule(task)
+    ex.schedule(task, loc, op is _WRITE)
     if ex.verbose:
         ex.record_point(task, f"{op.value} {name}", name, _getframe(2))
     if ex.observers:
@@ -379,7 +396,7 @@ def mc(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
     if task is not None:
         tp = type(obj)
         if tp in ATOMIC_TYPES:
-            ex.schedule(task)
+            ex.schedule(task, id(obj), True)
             if ex.verbose:
                 ex.record_point(task, f"{tp.__name__}.{name}()", None, _getframe(1))
             if ex.observers:
@@ -387,7 +404,7 @@ def mc(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
                 for obs in ex.observers:
                     obs.atomic(task.tid, id(obj))
         elif tp not in _IMMUTABLE and not isinstance(obj, (_ModuleType, type)) and _is_data_read(obj, name):
-            _point(ex, task, _READ, (id(obj), name), obj, f"{_owner_name(obj)}.{name}")
+            _point(ex, task, _READ, (id(obj), name), obj, _attr_name(obj, name))
     return getattr(obj, name)(*args, **kwargs)
 
 

@@ -106,7 +106,15 @@ def declared_failure(path: Path) -> str | None:
 
 def fixes_dir(scenario: Path) -> Path:
     """``fixes/`` is the sibling of the folder that holds the scenarios."""
-    return scenario.resolve().parent.parent / "fixes"
+    return _relative_to_cwd(scenario.resolve().parent.parent / "fixes")
+
+
+def _relative_to_cwd(path: Path) -> Path:
+    """Shorter paths in tables and replay commands, when the file is under the current folder."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def scenario_files(folder: Path) -> list[Path]:
@@ -120,7 +128,7 @@ def find_fixes(scenario: Path) -> list[Path]:
     folder = fixes_dir(scenario)
     if not folder.is_dir():
         return []
-    longer = [s.stem for s in scenario_files(scenario.resolve().parent) if s.stem.startswith(sid + "_")]
+    longer = [s.stem for s in scenario_files(scenario.parent) if s.stem.startswith(sid + "_")]
     found = []
     for path in sorted(folder.glob(f"{sid}_*.py")):
         if any(path.stem.startswith(other + "_") for other in longer):

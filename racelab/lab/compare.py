@@ -94,17 +94,6 @@ def _function_name(result: Any) -> str:
     return str(result.id).rsplit("::", 1)[-1]
 
 
-def _explore_variant(variant: Variant, settings: Any, costs: CostOptions) -> list[tuple[Any, cost_mod.Cost | None]]:
-    results = racelab.explore(str(variant.path), settings)
-    measured = []
-    for result in results:
-        cost = None
-        if costs.runs > 0:
-            cost = cost_mod.measure_file(variant.path, _function_name(result), costs.runs, costs.timeout_s)
-        measured.append((result, cost))
-    return measured
-
-
 def _relative(cost: cost_mod.Cost | None, base: cost_mod.Cost | None) -> float | None:
     if cost is None or base is None or cost.median_s is None or not base.median_s:
         return None
@@ -132,18 +121,25 @@ def _row(variant: Variant, result: Any, cost: cost_mod.Cost | None, base: cost_m
     )
 
 
+def _costs(explored: list[tuple[Variant, Any]], costs: CostOptions) -> list[cost_mod.Cost | None]:
+    if costs.runs <= 0:
+        return [None] * len(explored)
+    fns = [cost_mod.plain_function(v.path, _function_name(r)) for v, r in explored]
+    return list(cost_mod.measure_many(fns, costs.runs, costs.timeout_s))
+
+
 def compare(scenario: Path, fixes: list[Path] | None, settings: Any, costs: CostOptions) -> Comparison:
-    """Explores the broken scenario, then each fix, with the same settings."""
-    all_variants = variants(scenario, fixes)
-    rows: list[Row] = []
-    base_costs: dict[str, cost_mod.Cost | None] = {}
-    for variant in all_variants:
-        measured = _explore_variant(variant, settings, costs)
-        many = len(measured) > 1
-        for result, cost in measured:
-            name = _function_name(result)
-            if variant.role is Role.BROKEN:
-                base_costs[name] = cost
-            base = base_costs.get(name, next(iter(base_costs.values()), None))
-            rows.append(_row(variant, result, cost, base, many))
+    """Explores the broken scenario, then each fix, with the same settings; then times them all."""
+    explored = [(v, r) for v in variants(scenario, fixes) for r in racelab.explore(str(v.path), settings)]
+    measured = _costs(explored, costs)
+    per_file: dict[Path, int] = {}
+    for variant, _ in explored:
+        per_file[variant.path] = per_file.get(variant.path, 0) + 1
+    base_costs = {
+        _function_name(r): c for (v, r), c in zip(explored, measured) if v.role is Role.BROKEN
+    }
+    rows = []
+    for (variant, result), cost in zip(explored, measured):
+        base = base_costs.get(_function_name(result), next(iter(base_costs.values()), None))
+        rows.append(_row(variant, result, cost, base, per_file[variant.path] > 1))
     return Comparison(scenario.stem, scenario, summary_of(scenario), tuple(rows))

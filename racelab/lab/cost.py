@@ -80,37 +80,65 @@ class _Run:
         self.elapsed = time.perf_counter() - start
 
 
-def measure(fn: Callable[[], Any], runs: int, timeout: float) -> Cost:
-    """Median wall time of ``runs`` real calls of ``fn``."""
-    times: list[float] = []
-    failures = 0
+def _timed_call(fn: Callable[[], Any], timeout: float, crashed: list[BaseException | None]) -> _Run | None:
+    """One call on a daemon thread; None when it did not finish within ``timeout``."""
+    run = _Run(fn)
+    crashed.clear()
+    runner = threading.Thread(target=run, name="racelab-cost", daemon=True)
+    runner.start()
+    runner.join(timeout)
+    if runner.is_alive():
+        return None
+    run.failed = run.failed or bool(crashed)
+    return run
+
+
+def measure_many(fns: list[Callable[[], Any]], runs: int, timeout: float) -> list[Cost]:
+    """Median wall time of ``runs`` real calls of each function.
+
+    The calls are interleaved round-robin (one call of each function per round, after
+    one warm-up round), so a burst of load on the machine slows every variant alike
+    instead of one of them.
+    """
+    times: list[list[float]] = [[] for _ in fns]
+    failures = [0] * len(fns)
+    hung = [False] * len(fns)
     hook = threading.excepthook
     crashed: list[BaseException | None] = []
     threading.excepthook = lambda args: crashed.append(args.exc_value)
     try:
-        for _ in range(runs):
-            run = _Run(fn)
-            crashed.clear()
-            runner = threading.Thread(target=run, name="racelab-cost", daemon=True)
-            runner.start()
-            runner.join(timeout)
-            if runner.is_alive():
-                return Cost(_median(times), len(times), failures, True)
-            times.append(run.elapsed)
-            failures += run.failed or bool(crashed)
+        for attempt in range(runs + 1):  # round 0 only warms up (imports, caches)
+            for i, fn in enumerate(fns):
+                if hung[i]:
+                    continue
+                run = _timed_call(fn, timeout, crashed)
+                if run is None:
+                    hung[i] = True
+                elif attempt:
+                    times[i].append(run.elapsed)
+                    failures[i] += run.failed
     finally:
         threading.excepthook = hook
-    return Cost(_median(times), len(times), failures, False)
+    return [Cost(_median(t), len(t), f, h) for t, f, h in zip(times, failures, hung)]
+
+
+def measure(fn: Callable[[], Any], runs: int, timeout: float) -> Cost:
+    """Median wall time of ``runs`` real calls of ``fn``."""
+    return measure_many([fn], runs, timeout)[0]
 
 
 def _median(times: list[float]) -> float | None:
     return statistics.median(times) if times else None
 
 
-def measure_file(path: Path, name: str, runs: int, timeout: float) -> Cost:
-    """Loads ``path`` plainly and measures its function ``name``."""
-    module = load_plain(path)
-    obj = getattr(module, name, None)
+def plain_function(path: Path, name: str) -> Callable[[], Any]:
+    """The function ``name`` of ``path`` imported plainly."""
+    obj = getattr(load_plain(path), name, None)
     if not callable(obj):
         raise UsageError(f"{path} has no function {name}")
-    return measure(_plain_function(obj), runs, timeout)
+    return _plain_function(obj)
+
+
+def measure_file(path: Path, name: str, runs: int, timeout: float) -> Cost:
+    """Loads ``path`` plainly and measures its function ``name``."""
+    return measure(plain_function(path, name), runs, timeout)

@@ -31,10 +31,13 @@ def format_seconds(seconds: float | None) -> str:
     return f"{seconds:.2f} s"
 
 
-def format_outcomes(outcomes: dict[str, int]) -> str:
-    if not outcomes:
-        return "-"
+def format_outcomes(outcomes: dict[str, int], failed: int = 0) -> str:
+    """Most frequent first; schedules that failed before returning count as ``failed``."""
     parts = [f"{k}: {v}" for k, v in sorted(outcomes.items(), key=lambda kv: (-kv[1], kv[0]))]
+    if failed:
+        parts.append(f"failed: {failed}")
+    if not parts:
+        return "-"
     text = ", ".join(parts)
     return text if len(text) <= OUTCOMES_WIDTH else text[: OUTCOMES_WIDTH - 3] + "..."
 
@@ -64,7 +67,7 @@ def _cells(row: Row) -> tuple[str, ...]:
         row.verdict.upper() if row.verdict == "fail" else row.verdict,
         _first_failure(row),
         "yes" if row.exhausted else f"no ({row.schedules})",
-        format_outcomes(row.outcomes),
+        format_outcomes(row.outcomes, row.schedules - sum(row.outcomes.values())),
         str(row.races),
         cost,
         relative,
@@ -82,12 +85,17 @@ def table(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> str:
 def render_comparison(comparison: Comparison) -> str:
     title = f"{comparison.scenario_id}: {comparison.summary}" if comparison.summary else comparison.scenario_id
     body = table([_cells(r) for r in comparison.rows], HEADERS)
-    notes = [
-        f"  live failures of {r.label}: {r.cost.failures}/{r.cost.runs} uncontrolled runs"
+    replays = [
+        f"  replay {r.label}: racelab replay {r.variant.path}::{r.function} {r.replay}"
+        for r in comparison.rows
+        if r.replay
+    ]
+    live = [
+        f"  {r.label} failed {r.cost.failures} of {r.cost.runs} uncontrolled runs"
         for r in comparison.rows
         if r.cost is not None and r.cost.failures
     ]
-    return "\n".join([title, body, *notes])
+    return "\n".join([title, body, *replays, *live])
 
 
 def render_catalogue(entries: list[Entry]) -> str:

@@ -7,6 +7,7 @@ controlled and every socket/epoll call is a scheduling point (see ``racelab.sync
 
 from __future__ import annotations
 
+import importlib
 import socket
 import threading
 from typing import Any
@@ -14,6 +15,13 @@ from typing import Any
 from racelab.server.loadgen import _parse_response
 from racelab.server.reactor import Model, Server, ServerOptions
 from racelab.server.state import Remedies
+
+
+def server_modules() -> dict[str, Any]:
+    """The current ``state``, ``app`` and ``workerpool`` modules, looked up in ``sys.modules``
+    (call it at the top level of a scenario file: while racelab loads the file, those are the
+    instrumented copies; ``from racelab.server import state`` could return a stale attribute)."""
+    return {name: importlib.import_module(f"racelab.server.{name}") for name in ("state", "app", "workerpool")}
 
 
 def request(port: int, rid: int, path: str = "/") -> tuple[int, dict[str, str], bytes]:

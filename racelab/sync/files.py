@@ -33,7 +33,7 @@ class TrackedFile:
         task = getattr(control._tls, "task", None)
         if task is None:
             return
-        ex.schedule(task)
+        ex.schedule(task, id(self._f), True)
         if ex.verbose:
             ex.record_point(task, f"{what} file {self._rl_name}", f"file {self._rl_name}", None)
         if ex.observers:

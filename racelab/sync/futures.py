@@ -94,7 +94,7 @@ class ThreadPoolExecutor(_cf.Executor):
                 return
         while True:
             self._idle += 1
-            ex.block(task, self._has_work, f"work in {self._thread_name_prefix}")
+            ex.block(task, self._has_work, f"work in {self._thread_name_prefix}", None, id(self))
             self._idle -= 1
             if not self._work:
                 return  # shut down and nothing left

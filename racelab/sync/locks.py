@@ -38,11 +38,21 @@ def _ctx() -> tuple[Execution | None, Task | None]:
     return ex, getattr(control._tls, "task", None)
 
 
-def _creation_site() -> str:
-    frame = control.user_frame(sys._getframe(2))
+_ENGINE_DIRS = control._ENGINE_DIRS
+
+
+def _creation_site() -> tuple[str, int]:
+    """Where the primitive was made: the first frame outside racelab (kept raw; formatted on demand)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_ENGINE_DIRS):
+        frame = frame.f_back
     if frame is None:
-        return "<unknown>"
-    return f"{control._relpath(frame.f_code.co_filename)}:{frame.f_lineno}"
+        return ("<unknown>", 0)
+    return (frame.f_code.co_filename, frame.f_lineno)
+
+
+def _site_text(where: tuple[str, int]) -> str:
+    return f"{control._relpath(where[0])}:{where[1]}"
 
 
 def _timeout(blocking: bool, timeout: float | None) -> float | None:
@@ -58,23 +68,34 @@ def _timeout(blocking: bool, timeout: float | None) -> float | None:
 
 
 def _point(ex: Execution, task: Task, what: str, obj: Any) -> None:
-    ex.schedule(task)
+    ex.schedule(task, id(obj), True)
     if ex.verbose:
         ex.record_point(task, what, None, None)
     if ex.observers:
         ex.keepalive.append(obj)
 
 
-class Lock:
+class _Sited:
+    """Gives ``_site``, the creation site as ``file:line``."""
+
+    __slots__ = ()
+    _where: tuple[str, int]
+
+    @property
+    def _site(self) -> str:
+        return _site_text(self._where)
+
+
+class Lock(_Sited):
     """``threading.Lock`` under control."""
 
-    __slots__ = ("_real", "_ex", "_owner", "_site", "__weakref__")
+    __slots__ = ("_real", "_ex", "_owner", "_where", "__weakref__")
 
     def __init__(self) -> None:
         self._real = _thread.allocate_lock()
         self._ex: Execution | None = None
         self._owner: Task | None = None
-        self._site = _creation_site()
+        self._where = _creation_site()
 
     def _sync(self, ex: Execution) -> None:
         if self._ex is not ex:
@@ -92,7 +113,8 @@ class Lock:
     def _take(self, ex: Execution, task: Task, wait: float | None) -> bool:
         self._sync(ex)
         if self._owner is not None:  # taken twice by its holder, a plain Lock deadlocks as in CPython
-            if not ex.block(task, self._is_free, f"{self._describe()} (held by {self._owner.name})", wait):
+            if not ex.block(task, self._is_free, f"{self._describe()} (held by {self._owner.name})", wait,
+                            id(self)):
                 return False
         self._owner = task
         if ex.observers:
@@ -120,6 +142,7 @@ class Lock:
             ex.hb_release(task, id(self))
             for obs in ex.observers:
                 obs.lock_released(task.tid, id(self))
+        ex.note_sync(task, id(self))
         self._owner = None
 
     def locked(self) -> bool:
@@ -169,7 +192,7 @@ class RLock(Lock):
         self._ex = None
         self._owner = None
         self._count = 0
-        self._site = _creation_site()
+        self._where = _creation_site()
 
     def _sync(self, ex: Execution) -> None:
         if self._ex is not ex:
@@ -256,7 +279,7 @@ class _Waiter:
         return self.notified
 
 
-class Condition:
+class Condition(_Sited):
     """``threading.Condition`` under control (FIFO wake-ups, as CPython's)."""
 
 
@@ -275,7 +298,7 @@ class Condition:
         self.release = lock.release
         self._ex: Execution | None = None
         self._waiters: list[_Waiter] = []
-        self._site = _creation_site()
+        self._where = _creation_site()
 
     def __enter__(self) -> bool:
         return self._lock.__enter__()
@@ -343,6 +366,7 @@ class Condition:
             raise RuntimeError("cannot notify on un-acquired lock")
         woken = self._waiters[:n]
         del self._waiters[:n]
+        ex.note_sync(task, id(self))
         for waiter in woken:
             ex.hb_release(task, ("notify", id(waiter)))
             waiter.notified = True
@@ -358,7 +382,7 @@ class Condition:
     notifyAll = notify_all
 
 
-class Semaphore:
+class Semaphore(_Sited):
     """``threading.Semaphore`` under control."""
 
     _real_class: Any = _RealSemaphore
@@ -377,7 +401,7 @@ class Semaphore:
         self._initial = value
         self._ex: Execution | None = None
         self._value = value
-        self._site = _creation_site()
+        self._where = _creation_site()
 
     def _sync(self, ex: Execution) -> None:
         if self._ex is not ex:
@@ -414,6 +438,7 @@ class Semaphore:
         self._sync(ex)
         self._check_bound(n)
         ex.hb_release(task, id(self))
+        ex.note_sync(task, id(self))
         self._value += n
 
     def _check_bound(self, n: int) -> None:
@@ -436,7 +461,7 @@ class BoundedSemaphore(Semaphore):
             raise ValueError("Semaphore released too many times")
 
 
-class Event:
+class Event(_Sited):
     """``threading.Event`` under control."""
 
 
@@ -450,7 +475,7 @@ class Event:
     def __init__(self) -> None:
         self._ex: Execution | None = None
         self._flag = False
-        self._site = _creation_site()
+        self._where = _creation_site()
 
     def _sync(self, ex: Execution) -> None:
         if self._ex is not ex:
@@ -506,7 +531,7 @@ class Event:
         return f"<racelab Event from {self._site}>"
 
 
-class Barrier:
+class Barrier(_Sited):
     """``threading.Barrier`` under control, including broken barriers."""
 
 
@@ -528,7 +553,7 @@ class Barrier:
         self._generation = 0
         self._broken = False
         self._broken_generations: set[int] = set()
-        self._site = _creation_site()
+        self._where = _creation_site()
 
     def _sync(self, ex: Execution) -> None:
         if self._ex is not ex:

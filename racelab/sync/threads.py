@@ -13,7 +13,7 @@ import threading as _threading
 from typing import Any
 
 from racelab._core import control
-from racelab._core.control import FAIR_QUANTUM, TaskState
+from racelab._core.control import FAIR_QUANTUM, NO_OP, TaskState
 from racelab.sync.locks import _ctx
 
 Thread = _threading.Thread
@@ -51,7 +51,7 @@ def start(self: Any) -> None:
     if hasattr(self, "_native_id"):
         self._native_id = child.ident
     self._started._flag = True
-    ex.schedule(task)
+    ex.schedule(task, NO_OP, False)
     if ex.verbose:
         ex.record_point(task, f"start {self.name}", None, None)
 
@@ -69,7 +69,7 @@ def join(self: Any, timeout: float | None = None) -> None:
         return None
     if target is task:
         raise RuntimeError("cannot join current thread")
-    ex.schedule(task)
+    ex.schedule(task, ("end", target.tid), False)
     if ex.verbose:
         ex.record_point(task, f"join {self.name}", None, None)
     if ex.block(task, lambda: target.state is TaskState.DONE, f"thread {self.name} to finish", timeout):
@@ -222,7 +222,7 @@ def yield_now() -> None:
     if task is None or ex is None:
         return
     task.run_len = FAIR_QUANTUM
-    ex.schedule(task)
+    ex.schedule(task, NO_OP, False)
     if ex.verbose:
         ex.record_point(task, "sleep(0)", None, None)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time as _time
 
-from racelab._core.control import EPOCH
+from racelab._core.control import EPOCH, NO_OP
 from racelab.sync.locks import _ctx
 from racelab.sync.threads import yield_now
 
@@ -33,7 +33,7 @@ def sleep(secs: float) -> None:
     if secs == 0:
         yield_now()
         return
-    ex.schedule(task)
+    ex.schedule(task, NO_OP, False)
     if ex.verbose:
         ex.record_point(task, f"sleep({secs:g})", None, None)
     ex.block(task, _never, f"sleep({secs:g}) to end", secs)

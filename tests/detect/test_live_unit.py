@@ -10,6 +10,7 @@ import os
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -215,3 +216,38 @@ def test_internal_locks_stay_out_of_lock_order(detector: Detector) -> None:
 
     run_threads(body)
     assert detector.lock_cycles() == [] and detector.lock_order._edges == {}
+
+
+class Box:
+    value = 0
+
+
+def test_dead_objects_are_forgotten_before_their_address_is_reused(detector: Detector) -> None:
+    observer = control.live
+    assert isinstance(observer, LiveObserver)
+    box = Box()
+    address = id(box)
+    keeper = Box()
+
+    def first_owner() -> None:
+        observer.access(-1, Op.WRITE, (address, "value"), "Box.value", sys._getframe(), box)
+        observer.access(-1, Op.WRITE, (id(keeper), "value"), "Box.value", sys._getframe(), keeper)
+
+    first = threading.Thread(target=first_owner)
+    first.start()
+    while first.is_alive():  # wait without a happens-before edge (no join)
+        time.sleep(0.001)
+    del box
+    observer._sweep()
+    assert address not in observer._alive and id(keeper) in observer._alive
+
+    def second_owner() -> None:  # a new object at the old address: no history, no race
+        observer.access(-1, Op.WRITE, (address, "value"), "Box.value", sys._getframe(), Box())
+        observer.access(-1, Op.WRITE, (id(keeper), "value"), "Box.value", sys._getframe(), keeper)
+
+    second = threading.Thread(target=second_owner)
+    second.start()  # unordered with first_owner's thread: keeper's writes race
+    second.join()
+    first.join()
+    assert [race.location for race in found(detector)] == ["Box.value"]
+    assert found(detector)[0].second.thread == second.name

@@ -55,3 +55,60 @@ def test_fix_passes_and_exhausts_the_bounded_space(variant) -> None:
     assert result.verdict == "pass", message
     assert result.exhausted, f"{variant.label}: {result.schedules} schedules and not exhausted"
     assert sum(result.outcomes.values()) == result.schedules
+
+
+def _signature(comparison) -> list[tuple]:
+    return [
+        (r.label, r.verdict, r.failure_kind, r.found_after, r.replay, r.schedules, r.exhausted, r.outcomes, r.races)
+        for r in comparison.rows
+    ]
+
+
+@pytest.mark.parametrize("strategy", ["dfs", "random"])
+def test_comparison_is_deterministic(strategy: str) -> None:
+    from racelab.lab import CostOptions, compare
+
+    settings = racelab.Settings(strategy=strategy, seed=3, max_schedules=200, preemption_bound=2)
+    runs = [_signature(compare(SCENARIOS / "worker_pool.py", None, settings, CostOptions(runs=0))) for _ in range(3)]
+    assert runs[0] == runs[1] == runs[2]
+    assert runs[0][0][1] == "fail"
+
+
+ATOMIC_SCENARIOS = '''
+import threading
+
+from racelab.atomic import AtomicInt
+
+
+def _run(work):
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def scenario_get_then_set():
+    n = AtomicInt()
+    _run(lambda: n.set(n.get() + 1))  # two atomic steps are not one
+    assert n.get() == 2, n.get()
+    return n.get()
+
+
+def scenario_increment():
+    n = AtomicInt()
+    _run(n.increment_and_get)
+    assert n.get() == 2, n.get()
+    return n.get()
+'''
+
+
+def test_atomic_int_is_one_step_under_exploration(tmp_path: Path) -> None:
+    path = tmp_path / "atomics.py"
+    path.write_text(ATOMIC_SCENARIOS)
+    results = {r.id.rsplit("::", 1)[-1]: r for r in racelab.explore(str(path), EXHAUST_BUDGET)}
+    split = results["scenario_get_then_set"]
+    assert split.verdict == "fail" and str(split.failure.kind) == "assertion"
+    whole = results["scenario_increment"]
+    assert whole.verdict == "pass" and whole.exhausted and whole.outcomes == {"2": whole.schedules}
+    assert whole.races == []  # atomic operations order, they never race

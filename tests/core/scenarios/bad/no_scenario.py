@@ -1,0 +1,5 @@
+"""A file with functions, none of them a scenario."""
+
+
+def helper():
+    return 1

@@ -1,0 +1,5 @@
+import threading
+
+
+def scenario_broken(:
+    pass
