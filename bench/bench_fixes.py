@@ -4,7 +4,7 @@ Prints figures, asserts nothing. For each scenario and each of its fixes: the ve
 schedules explored, exploration time, schedules per second, and the median wall time of
 one uncontrolled run relative to the broken variant.
 
-    python bench/bench_fixes.py [scenarios/] [--max-schedules N] [--cost-runs N]
+    python bench/bench_fixes.py [scenarios/] [--max-schedules N] [--cost-runs N] [--exclude PREFIX]
 """
 
 from __future__ import annotations
@@ -25,11 +25,14 @@ def main() -> None:
     parser.add_argument("folder", nargs="?", default=str(Path(__file__).resolve().parents[1] / "scenarios"))
     parser.add_argument("--max-schedules", type=int, default=5000)
     parser.add_argument("--cost-runs", type=int, default=50)
+    parser.add_argument("--exclude", default="server_", help="skip scenario ids with this prefix ('' keeps all)")
     args = parser.parse_args()
     settings = racelab.Settings(strategy="dfs", seed=0, max_schedules=args.max_schedules, preemption_bound=2)
     rows = []
     total_schedules, total_time = 0, 0.0
     for path in scenario_files(Path(args.folder)):
+        if args.exclude and path.stem.startswith(args.exclude):
+            continue
         for row in compare(path, None, settings, CostOptions(runs=args.cost_runs)).rows:
             rate = row.schedules / row.elapsed_s if row.elapsed_s else 0.0
             total_schedules += row.schedules

@@ -4,15 +4,8 @@ No shared mutable state at all: the result travels inside the future, and
 ``Future.result()`` blocks until ``set_result`` happened.
 """
 
-from concurrent.futures import Future
-
 import threading
-
-
-class Download:
-    def __init__(self) -> None:
-        self.body: str | None = None
-        self.size = 0
+from concurrent.futures import Future
 
 
 def fetch_async(url: str, on_done) -> threading.Thread:

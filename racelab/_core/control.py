@@ -466,7 +466,9 @@ class Execution:
         nxt = self._choose(task)
         if nxt is None:
             self._deadlock(task)
-        if nxt is not task:
+        if nxt is task:
+            self._activate(task)  # woken at once: its own deadline was the next thing to happen
+        else:
             self._hand_off(task, nxt)
         return not task.timed_out
 

@@ -402,11 +402,16 @@ def iterate(target: str, settings: Settings | None = None) -> Iterator[ScenarioR
     settings = settings or Settings()
     path, only = _split_target(target)
     files = _files(path)
+    found = 0
     with _World(_instrument_for(files, settings)) as world:
         for f in files:
             for spec in world.load(f, only):
+                found += 1
                 effective = settings.over(spec.settings)
                 yield _Search(spec, effective).run()
+    if not found:
+        raise UsageError(f"no scenario in {_display(path)} (define a function named scenario_* "
+                         "or mark one with @racelab.scenario)")
 
 
 def explore(target: str, settings: Settings | None = None) -> list[ScenarioResult]:

@@ -374,11 +374,14 @@ def scope() -> Scope:
 
 
 def cr(owner: Scope, name: str) -> None:
-    _name_point(_READ, (id(owner), name), f"nonlocal {name}", owner)
+    if _name_point(_READ, (id(owner), name), f"nonlocal {name}", owner):
+        value = _getframe(1).f_locals.get(name, "<unbound>")
+        control._active.note_value("-> " + _short(value))  # type: ignore[union-attr]
 
 
 def cw(owner: Scope, name: str, value: Any) -> Any:
-    _name_point(_WRITE, (id(owner), name), f"nonlocal {name}", owner)
+    if _name_point(_WRITE, (id(owner), name), f"nonlocal {name}", owner):
+        control._active.note_value("<- " + _short(value))  # type: ignore[union-attr]
     return value
 
 

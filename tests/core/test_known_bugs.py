@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import assert_fails, assert_passes_exhaustively, explore_one
+from .helpers import REPO, assert_fails, assert_passes_exhaustively, explore_one, run_cli
 
 FILE = "known_bugs.py"
 
@@ -45,9 +45,20 @@ def test_lock_order_deadlock_report_names_each_thread_and_what_it_waits_for() ->
     assert any(line.startswith("MainThread waits for thread ") for line in failure.details), details
 
 
+def test_cli_deadlock_report_lists_every_thread() -> None:
+    proc = run_cli("explore", "tests/core/scenarios/known_bugs.py::scenario_lock_order_deadlock", cwd=REPO)
+    assert proc.returncode == 1, proc.stderr
+    assert "(deadlock)" in proc.stdout
+    for who, holder in (("ab", "ba"), ("ba", "ab")):
+        assert any(line.strip().startswith(f"{who} waits for Lock(") and f"(held by {holder})" in line
+                   for line in proc.stdout.splitlines()), proc.stdout
+    assert "Replay: racelab replay tests/core/scenarios/known_bugs.py::scenario_lock_order_deadlock rl1" in proc.stdout
+
+
 def test_livelock_hits_the_step_bound() -> None:
     failure = assert_fails(explore_one(FILE, "scenario_livelock", max_steps=2000, max_schedules=20), "livelock",
                            message="2000 scheduling steps")
+    assert failure.thread.startswith("Thread-"), failure.thread
 
 
 def test_peterson_lock_passes_under_a_fair_scheduler() -> None:

@@ -193,3 +193,28 @@ def scenario_ok_task_done_too_many_times():
         pass
     else:
         raise AssertionError("task_done() called too many times did not raise ValueError")
+
+
+def _late_producer(q, timeout):
+    def producer():
+        time.sleep(1)
+        q.put("x")
+
+    t = threading.Thread(target=producer)
+    t.start()
+    try:
+        got = q.get(timeout=timeout)
+    except queue.Empty:
+        got = None
+    t.join()
+    return got
+
+
+def scenario_ok_get_timeout_outlasts_producer():
+    """The producer puts after 1 virtual second: a 5 s get receives the item."""
+    assert _late_producer(queue.Queue(), 5) == "x"
+
+
+def scenario_ok_get_timeout_shorter_than_producer():
+    """A 0.5 s get gives up (Empty) before the producer's put at 1 s."""
+    assert _late_producer(queue.Queue(), 0.5) is None

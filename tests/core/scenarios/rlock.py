@@ -100,3 +100,17 @@ def scenario_ok_condition_over_rlock_keeps_count():
             raise AssertionError("the RLock was held more times than acquired")
         lock.acquire()
     t.join()
+
+
+def scenario_ok_timed_acquire_of_a_held_rlock():
+    lock = threading.RLock()
+    seen = []
+
+    def other():
+        seen.append(lock.acquire(timeout=1))
+
+    with lock:
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+    assert seen == [False], seen

@@ -161,3 +161,17 @@ def scenario_ok_subclass_run():
         pass
     else:
         raise AssertionError("a thread started twice")
+
+
+def scenario_ok_join_timeout():
+    """join(1) on a thread that sleeps 10 s returns after 1 virtual second, the thread still alive."""
+    t = threading.Thread(target=time.sleep, args=(10,))
+    t.start()
+    before = time.monotonic()
+    t.join(timeout=1)
+    waited = time.monotonic() - before
+    assert t.is_alive()
+    assert 1 <= waited < 1.01, waited
+    t.join()
+    assert not t.is_alive()
+    assert 10 <= time.monotonic() - before < 10.01
