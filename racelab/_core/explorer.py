@@ -176,7 +176,7 @@ def _display(path: str) -> str:
     return control._relpath(os.path.abspath(path))
 
 
-def _specs_in(module: Any, path: str, only: str | None) -> list[ScenarioSpec]:
+def _specs_in(module: Any, path: str, only: str | None, strict: bool = True) -> list[ScenarioSpec]:
     specs = []
     for name, obj in vars(module).items():
         if not inspect.isfunction(obj) or obj.__module__ != module.__name__:
@@ -195,7 +195,7 @@ def _specs_in(module: Any, path: str, only: str | None) -> list[ScenarioSpec]:
         specs.append(ScenarioSpec(f"{_display(path)}::{name}", path, name, obj, doc,
                                   getattr(obj, "__racelab_settings__", Settings()),
                                   getattr(obj, "__racelab_outcomes__", {})))
-    if only is not None and not specs:
+    if only is not None and not specs and strict:
         raise UsageError(f"no scenario named {only!r} in {_display(path)}")
     return specs
 
@@ -220,7 +220,7 @@ class _World:
             raise
         return self
 
-    def load(self, path: str, only: str | None) -> list[ScenarioSpec]:
+    def load(self, path: str, only: str | None, strict: bool = True) -> list[ScenarioSpec]:
         self.hook.add_path(os.path.dirname(os.path.abspath(path)))
         name = hook.module_name_for(path)
         try:
@@ -229,7 +229,7 @@ class _World:
             raise
         except BaseException as exc:  # noqa: BLE001 - the user's module failed to import
             raise ScenarioError(f"cannot import {_display(path)}: {type(exc).__name__}: {exc}") from None
-        return _specs_in(module, path, only)
+        return _specs_in(module, path, only, strict)
 
     def __exit__(self, *exc: object) -> None:
         self.patcher.undo()
@@ -405,10 +405,12 @@ def iterate(target: str, settings: Settings | None = None) -> Iterator[ScenarioR
     found = 0
     with _World(_instrument_for(files, settings)) as world:
         for f in files:
-            for spec in world.load(f, only):
+            for spec in world.load(f, only, strict=len(files) == 1):
                 found += 1
                 effective = settings.over(spec.settings)
                 yield _Search(spec, effective).run()
+    if not found and only is not None:
+        raise UsageError(f"no scenario named {only!r} in {_display(path)}")
     if not found:
         raise UsageError(f"no scenario in {_display(path)} (define a function named scenario_* "
                          "or mark one with @racelab.scenario)")

@@ -3,8 +3,8 @@
 Every variant is explored with the same settings (strategy, seed, budget), so the
 columns are comparable: which variant fails, after how many schedules, with which kind
 of failure; whether a passing variant exhausted its (bounded) schedule space, which is
-the certificate that it passes; the outcome histogram; the races the detector saw;
-and what the fix costs when the code runs for real (``cost.py``), relative to the
+the certificate that it passes; the outcome histogram; the data races and lock-order
+cycles (potential deadlocks) the detectors saw; and what the fix costs when the code runs for real (``cost.py``), relative to the
 broken variant.
 """
 
@@ -32,6 +32,7 @@ class Row:
     exhausted: bool
     outcomes: dict[str, int]
     races: int
+    lock_cycles: int  # potential deadlocks: cycles in the lock-order graph
     elapsed_s: float
     cost: cost_mod.Cost | None
     relative_cost: float | None
@@ -58,6 +59,7 @@ class Row:
             "exhausted": self.exhausted,
             "outcomes": self.outcomes,
             "races": self.races,
+            "lock_cycles": self.lock_cycles,
             "elapsed_s": round(self.elapsed_s, 4),
             "cost": None if self.cost is None else {**self.cost.to_json(), "relative": self.relative_cost},
         }
@@ -115,6 +117,7 @@ def _row(variant: Variant, result: Any, cost: cost_mod.Cost | None, base: cost_m
         exhausted=bool(result.exhausted),
         outcomes=dict(result.outcomes),
         races=len(result.races or ()),
+        lock_cycles=len(getattr(result, "lock_order", None) or ()),
         elapsed_s=float(result.elapsed_s),
         cost=cost,
         relative_cost=_relative(cost, base),

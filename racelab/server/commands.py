@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import signal
 import sys
 from dataclasses import asdict
@@ -63,11 +64,22 @@ def server_options(args: argparse.Namespace) -> ServerOptions:
     )
 
 
+def raise_fd_limit() -> None:
+    """Let the server hold as many connections as the hard limit allows (C10K needs > 1024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass
+
+
 def _serve(args: argparse.Namespace) -> int:
     options = server_options(args)
     if args.switch_interval is not None and args.switch_interval <= 0:
         raise UsageError("--switch-interval must be positive")
     set_switch_interval(args.switch_interval)
+    raise_fd_limit()
     server = Server(options)
     try:
         host, port = server.bind()
@@ -175,18 +187,25 @@ def format_report(report: LoadReport, rec: Reconciliation | None) -> str:
 
 def _add_bench(subparsers: Any) -> None:
     p = subparsers.add_parser("bench-server", help="server models side by side (prints figures)")
-    p.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
+    p.add_argument("--duration", type=float, default=None, help="seconds per measurement (default 3, --quick 1)")
     p.add_argument("--connections", type=int, default=50)
-    p.add_argument("--idle", type=int, default=10000, help="idle connections for the C10K run (0 skips)")
+    p.add_argument("--idle", type=int, default=None,
+                   help="idle connections for the C10K run (default 10000, --quick 1000; 0 skips)")
     p.add_argument("--skip-sizing", action="store_true", help="skip the pool-sizing experiment")
+    p.add_argument("--quick", action="store_true",
+                   help="a short run: 1 s per measurement, 1,000 idle connections, 3 pool sizes "
+                        "(an explicit --duration/--idle wins)")
+    p.add_argument("--no-wrk", action="store_true", help="use the project's load client even when wrk is installed")
     p.set_defaults(func=_bench)
 
 
 def _bench(args: argparse.Namespace) -> int:
     from racelab.server import bench
 
-    if not 0 < args.duration <= 60 or not 1 <= args.connections <= 1000 or not 0 <= args.idle <= 20000:
+    duration = args.duration if args.duration is not None else (1.0 if args.quick else 3.0)
+    idle = args.idle if args.idle is not None else (1000 if args.quick else 10000)
+    if not 0 < duration <= 60 or not 1 <= args.connections <= 1000 or not 0 <= idle <= 20000:
         raise UsageError("bench-server: --duration in (0, 60], --connections in 1..1000, --idle in 0..20000")
-    bench.main(duration=args.duration, connections=args.connections, idle=args.idle, sizing=not args.skip_sizing,
-               out=sys.stdout)
+    bench.main(duration=duration, connections=args.connections, idle=idle, sizing=not args.skip_sizing,
+               out=sys.stdout, quick=args.quick, use_wrk=False if args.no_wrk else None)
     return 0

@@ -7,13 +7,14 @@ undoes the patcher afterwards and every module is as it was.
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures._base
 import concurrent.futures.thread
 import queue
 import threading
 import time
 
 from racelab._core.patching import Patcher
-from racelab.sync import futures, locks, queues, threads, timing
+from racelab.sync import futures, locks, net, queues, threads, timing
 
 
 def install(p: Patcher) -> None:
@@ -34,10 +35,7 @@ def install(p: Patcher) -> None:
         p.set(queue, name, getattr(queues, name))
     p.set(concurrent.futures, "ThreadPoolExecutor", futures.ThreadPoolExecutor)
     p.set(concurrent.futures.thread, "ThreadPoolExecutor", futures.ThreadPoolExecutor)
+    p.set(concurrent.futures._base, "_AcquireFutures", futures.AcquireFutures)
     for name in ("sleep", "time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns"):
         p.set(time, name, getattr(timing, name))
-    try:
-        from racelab.sync import net
-    except ImportError:
-        return
     net.install(p)

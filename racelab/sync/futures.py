@@ -123,3 +123,26 @@ class ThreadPoolExecutor(_cf.Executor):
         if wait:
             for thread in list(self._threads):
                 thread.join()
+
+
+def _lock_order(future: Any) -> Any:
+    return getattr(future._condition, "_order", id(future))
+
+
+class AcquireFutures:
+    """``concurrent.futures``' helper that locks several futures, in creation order.
+
+    The standard one sorts by ``id()``, which differs from one execution to the next and
+    would make ``wait`` and ``as_completed`` nondeterministic under exploration.
+    """
+
+    def __init__(self, futures: Any) -> None:
+        self.futures = sorted(futures, key=_lock_order)
+
+    def __enter__(self) -> None:
+        for future in self.futures:
+            future._condition.acquire()
+
+    def __exit__(self, *args: object) -> None:
+        for future in self.futures:
+            future._condition.release()

@@ -15,6 +15,7 @@ in a module) starts from its initial state there.
 from __future__ import annotations
 
 import _thread
+import itertools
 import sys
 import threading as _threading
 from typing import Any, Callable
@@ -75,6 +76,17 @@ def _point(ex: Execution, task: Task, what: str, obj: Any) -> None:
         ex.keepalive.append(obj)
 
 
+class _Outside:
+    """The holder of a lock taken outside any execution (at import time, say)."""
+
+    name = "a thread outside the scenario"
+    tid = -1
+
+
+OUTSIDE: Any = _Outside()
+_creation_order = itertools.count()
+
+
 class _Sited:
     """Gives ``_site``, the creation site as ``file:line``."""
 
@@ -98,9 +110,10 @@ class Lock(_Sited):
         self._where = _creation_site()
 
     def _sync(self, ex: Execution) -> None:
+        # Each execution starts from the state the lock had outside exploration (import time).
         if self._ex is not ex:
             self._ex = ex
-            self._owner = None
+            self._owner = OUTSIDE if self._real.locked() else None
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         ex, task = _ctx()
@@ -299,6 +312,7 @@ class Condition(_Sited):
         self._ex: Execution | None = None
         self._waiters: list[_Waiter] = []
         self._where = _creation_site()
+        self._order = next(_creation_order)
 
     def __enter__(self) -> bool:
         return self._lock.__enter__()
@@ -406,7 +420,8 @@ class Semaphore(_Sited):
     def _sync(self, ex: Execution) -> None:
         if self._ex is not ex:
             self._ex = ex
-            self._value = self._initial
+            real = self.__dict__.get("_rl_real")
+            self._value = self._initial if real is None else real._value
 
     def _available(self) -> bool:
         return self._value > 0
@@ -480,7 +495,8 @@ class Event(_Sited):
     def _sync(self, ex: Execution) -> None:
         if self._ex is not ex:
             self._ex = ex
-            self._flag = False
+            real = self.__dict__.get("_rl_real")
+            self._flag = False if real is None else real.is_set()
 
     def _is_set(self) -> bool:
         return self._flag

@@ -39,11 +39,16 @@ class _ControlledQueue:
     _rl_unfinished = 0
 
     def _rl_sync(self, ex: Execution) -> None:
+        # Each execution starts from the contents the queue had outside exploration.
         if self._rl_ex is not ex:
+            if self._rl_ex is None:
+                self._rl_initial = list(self.queue)  # type: ignore[attr-defined]
+                self._rl_initial_unfinished = self.unfinished_tasks  # type: ignore[attr-defined]
             self._rl_ex = ex
             self._init(self.maxsize)  # type: ignore[attr-defined]
-            self._rl_unfinished = 0
-            self._rl_serial = 0
+            for item in self._rl_initial:
+                self._put(item)  # type: ignore[attr-defined]
+            self._rl_unfinished = self._rl_initial_unfinished
 
     def _rl_not_full(self) -> bool:
         return not (0 < self.maxsize <= self._qsize())  # type: ignore[attr-defined]
@@ -138,8 +143,18 @@ class SimpleQueue:
 
     def _sync(self, ex: Execution) -> None:
         if self._ex is not ex:
+            if self._ex is None:
+                initial = []
+                while True:
+                    try:
+                        initial.append(self._real.get_nowait())
+                    except Empty:
+                        break
+                for item in initial:
+                    self._real.put(item)
+                self._initial = initial
             self._ex = ex
-            self._items = collections.deque()
+            self._items = collections.deque(self._initial)
 
     def _ctx(self) -> tuple[Execution | None, Task | None]:
         ex, task = _ctx()

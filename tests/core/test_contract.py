@@ -40,3 +40,10 @@ def test_nondeterminism_is_a_clear_error_naming_the_step() -> None:
 def test_a_directory_explores_every_file() -> None:
     results = racelab.explore(str(SCENARIOS / "instrumented"), racelab.Settings(strategy="dfs", detect=False))
     assert [r.id.rsplit("/", 1)[-1] for r in results] == ["uses_helper.py::scenario_counter_in_helper"]
+
+
+def test_dir_colon_name_picks_the_scenario_in_any_file() -> None:
+    results = racelab.explore(f"{SCENARIOS}::scenario_ok_lifo_order", racelab.Settings(strategy="dfs", detect=False))
+    assert [r.id.rsplit("/", 1)[-1] for r in results] == ["queues.py::scenario_ok_lifo_order"]
+    with pytest.raises(racelab.UsageError, match="scenario_nowhere"):
+        racelab.explore(f"{SCENARIOS}::scenario_nowhere", racelab.Settings(strategy="dfs", detect=False))

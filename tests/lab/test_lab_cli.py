@@ -54,6 +54,16 @@ def test_compare_table_with_explicit_fixes() -> None:
     assert "UNEXPECTED" not in proc.stdout
 
 
+def test_compare_reports_the_lock_order_cycle() -> None:
+    proc = _run("compare", "scenarios/lock_order.py", "--json", "--cost-runs", "0")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["remedy"]: r for r in json.loads(proc.stdout)["scenarios"][0]["variants"]}
+    assert rows["broken"]["failure"]["kind"] == "deadlock" and rows["broken"]["lock_cycles"] == 1
+    assert rows["wrong_timeout"]["failure"]["kind"] == "assertion" and rows["wrong_timeout"]["lock_cycles"] == 1
+    assert rows["lock_order"]["verdict"] == "pass" and rows["lock_order"]["lock_cycles"] == 0
+    assert rows["mutex"]["cost"] is None
+
+
 def test_compare_bad_input_is_one_line_and_status_2(tmp_path: Path) -> None:
     proc = _run("compare", str(tmp_path / "missing.py"))
     assert proc.returncode == 2

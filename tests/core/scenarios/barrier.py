@@ -171,3 +171,23 @@ def scenario_ok_reset_breaks_current_waiters():
     t.join()
     assert seen == ["broken"], seen
     assert not barrier.broken
+
+
+def scenario_ok_timeout_breaks_the_other_waiters():
+    """One party's timeout breaks the barrier for a party waiting without timeout."""
+    barrier = threading.Barrier(3)
+    seen = []
+
+    def party(timeout):
+        try:
+            barrier.wait(timeout)
+            seen.append("passed")
+        except threading.BrokenBarrierError:
+            seen.append("broken")
+
+    ts = [threading.Thread(target=party, args=(1,)), threading.Thread(target=party, args=(None,))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert seen == ["broken", "broken"], seen

@@ -179,3 +179,23 @@ def scenario_ok_wait_requires_lock():
         pass
     else:
         raise AssertionError("wait() on an un-acquired condition must raise RuntimeError")
+
+
+def scenario_ok_notify_skips_a_timed_out_waiter():
+    """A waiter whose timeout expired is no longer waiting: notify() wakes the next one."""
+    cv = threading.Condition()
+    woken = {}
+
+    def waiter(name, timeout):
+        with cv:
+            woken[name] = cv.wait(timeout)
+
+    ts = [threading.Thread(target=waiter, args=("short", 1)), threading.Thread(target=waiter, args=("long", 100))]
+    for t in ts:
+        t.start()
+    time.sleep(2)
+    with cv:
+        cv.notify()
+    for t in ts:
+        t.join()
+    assert woken == {"short": False, "long": True}, woken

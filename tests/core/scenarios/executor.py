@@ -1,7 +1,7 @@
 """concurrent.futures.ThreadPoolExecutor: submit, map, result, exceptions, shutdown."""
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, as_completed, wait
 
 
 def square(x):
@@ -92,6 +92,29 @@ def scenario_ok_cancel_futures_races_with_the_worker():
         assert f.done()
         assert f.cancelled() or f.result() in (True, 4)
     return first.cancelled(), second.cancelled()
+
+
+def scenario_ok_futures_wait():
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(square, i) for i in range(2)]
+        done, not_done = wait(futures)
+    assert len(done) == 2 and not not_done
+
+
+def scenario_ok_futures_wait_first_completed():
+    gate = threading.Event()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        slow = pool.submit(gate.wait)
+        fast = pool.submit(square, 3)
+        done, _ = wait([slow, fast], return_when=FIRST_COMPLETED)
+        assert fast in done
+        gate.set()
+
+
+def scenario_ok_as_completed():
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(square, i) for i in range(2)]
+        assert sorted(f.result() for f in as_completed(futures)) == [0, 1]
 
 
 def scenario_bug_lost_update_in_tasks():

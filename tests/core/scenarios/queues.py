@@ -218,3 +218,19 @@ def scenario_ok_get_timeout_outlasts_producer():
 def scenario_ok_get_timeout_shorter_than_producer():
     """A 0.5 s get gives up (Empty) before the producer's put at 1 s."""
     assert _late_producer(queue.Queue(), 0.5) is None
+
+
+def scenario_ok_put_timeout_outlasts_consumer():
+    """A full queue gets room after 1 virtual second: a put with a 5 s timeout succeeds."""
+    q = queue.Queue(maxsize=1)
+    q.put(0)
+
+    def consumer():
+        time.sleep(1)
+        q.get()
+
+    t = threading.Thread(target=consumer)
+    t.start()
+    q.put(1, timeout=5)
+    t.join()
+    assert q.get() == 1
