@@ -2,21 +2,22 @@
 
 Why this shape
 --------------
-A drawn ``Schedule`` runs a zero-argument function once under racelab's control, and
-every decision between two or more runnable threads is a Hypothesis draw. Hypothesis
-then owns the schedule the way it owns any other input: it searches, shrinks, stores the
-failing case in its database and replays it under ``@reproduce_failure`` or a seed.
+A drawn ``Schedule`` is a *switch plan*: a short list of (gap, pick) pairs. Running a
+function under it, racelab counts the decisions (points where two or more threads could
+run); every decision follows the non-preemptive choice (stay on the current thread, or
+the lowest runnable one when it cannot go on) except the ones the plan names: ``gap``
+non-preemptive decisions after the previous switch, it switches to the ``pick``-th other
+runnable thread. Hypothesis owns the plan like any other input: it searches it, shrinks
+it, stores a failing one in its database and replays it under ``@reproduce_failure`` or
+its seed.
 
-The draws come from ``st.randoms()`` (a Random whose every call is a Hypothesis choice,
-drawn lazily while the function runs). At each decision the schedule first draws whether
-to move away from the non-preemptive choice (stay on the current thread, or the lowest
-runnable thread when the current one cannot go on), and only then, if there are several
-others, which one. The simplest value of every draw is "do not switch", so shrinking a
-failing schedule removes switches until only the ones the bug needs are left: a lost
-update shrinks to one preemption.
-
-A decision past ``max_decisions`` is non-preemptive without a draw, which bounds the
-choice sequence Hypothesis has to keep for long programs.
+Rejected: drawing every decision lazily while the function runs (``st.randoms()`` or
+``st.data()``). Draws would happen on controlled worker threads, where Hypothesis's
+end-of-data signal cannot unwind the test; and Hypothesis shrinks toward *shorter* choice
+sequences, which for per-decision draws is not the same as fewer switches. With a plan,
+each switch costs choices, so the shortest failing plan is the one with the fewest
+switches: a lost update shrinks to exactly one preemption, and gaps shrink toward the
+earliest place the switch still breaks the program.
 
 The function runs instrumented (``racelab.instrumented``): its own reads and writes of
 shared containers, attributes, globals and ``nonlocal`` variables are scheduling points,
@@ -27,35 +28,34 @@ and so are those of the functions it captures from the same file. Modules named 
 from __future__ import annotations
 
 import inspect
-import random
-from typing import Any, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, NoReturn, Sequence
 
 from hypothesis import strategies as st
 
 from racelab._core import schedule as _schedule
+from racelab._core.control import RawFailure
 from racelab._core.explorer import Settings, _World, run_once
 from racelab._core.report import render_trace
 from racelab.strategies.base import keep_going
-from racelab.strategies.replay import ReplayStrategy
-
-_RESOLUTION = 1000
-
 
 class ScheduleFailed(AssertionError):
     """The function failed without an exception of its own (a deadlock or a livelock)."""
 
 
-class _DrawnStrategy:
-    """A racelab strategy whose every decision is drawn from a Hypothesis-backed Random."""
+class _PlannedStrategy:
+    """A racelab strategy that follows a switch plan and is non-preemptive elsewhere."""
 
     name = "hypothesis"
 
-    def __init__(self, rnd: random.Random, switch_threshold: int, max_decisions: int) -> None:
-        self.rnd = rnd
-        self.switch_threshold = switch_threshold
-        self.max_decisions = max_decisions
+    def __init__(self, plan: Sequence[tuple[int, int]]) -> None:
         self.exhausted = False
-        self.decisions = 0
+        self._at: dict[int, int] = {}
+        position = -1
+        for gap, pick in plan:
+            position += gap + 1
+            self._at[position] = pick
+        self._decision = -1
         self._used = False
 
     def new_execution(self) -> bool:
@@ -66,64 +66,67 @@ class _DrawnStrategy:
 
     def next_task(self, runnable: Sequence[int], current: int | None) -> int:
         keep = keep_going(runnable, current)
-        self.decisions += 1
-        if self.decisions > self.max_decisions:
-            return keep
-        if self.rnd.randrange(_RESOLUTION) < self.switch_threshold:
+        self._decision += 1
+        pick = self._at.get(self._decision)
+        if pick is None:
             return keep
         others = [tid for tid in runnable if tid != keep]
-        return others[self.rnd.randrange(len(others))] if len(others) > 1 else others[0]
+        return others[pick % len(others)]
+
+
+@dataclass(frozen=True)
+class _Options:
+    instrument: tuple[str, ...]
+    max_steps: int | None
 
 
 class Schedule:
-    """One drawn schedule; ``run(fn)`` runs ``fn`` under it. Its repr shows the replay token."""
+    """One drawn switch plan; ``run(fn)`` runs ``fn`` under it. Its repr shows the replay token."""
 
-    def __init__(self, rnd: random.Random, *, switch_chance: float, max_decisions: int,
-                 instrument: tuple[str, ...], max_steps: int | None) -> None:
-        self._rnd = rnd
-        self._threshold = round(_RESOLUTION * (1.0 - switch_chance))
-        self._max_decisions = max_decisions
-        self._instrument = instrument
-        self._settings = Settings(max_steps=max_steps, instrument=instrument)
+    def __init__(self, plan: Sequence[tuple[int, int]], options: _Options) -> None:
+        self.plan = tuple(plan)
+        self._options = options
+        self._settings = Settings(max_steps=options.max_steps, instrument=options.instrument)
         self.token: str | None = None
         self.preemptions: int | None = None
         self.choices: list[int] | None = None
         self.trace_text = ""
 
     def __repr__(self) -> str:
-        if self.token is None:
-            return "schedules()  # not run yet"
-        return f"schedule({self.token!r})  # {self.preemptions} preemption{'' if self.preemptions == 1 else 's'}"
+        switches = ", ".join(f"after {gap} then #{pick}" for gap, pick in self.plan) or "none"
+        text = f"schedules()  # switches: {switches}"
+        if self.token is not None:
+            plural = "" if self.preemptions == 1 else "s"
+            text += f"; ran as {self.token} with {self.preemptions} preemption{plural}"
+        return text
 
     def run(self, fn: Callable[[], Any], *, instrument_fn: bool = True) -> Any:
         """Run ``fn`` once under this schedule; return its result or raise its failure.
 
-        ``instrument_fn=False`` runs ``fn`` as imported (only the ``threading`` primitives
-        and modules named in ``instrument`` are then controlled).
+        The failure is the exception the program raised (an ``AssertionError`` in a
+        thread, say), with a note that shows the interleaving and the replay token; a
+        deadlock or livelock raises ``ScheduleFailed``. ``instrument_fn=False`` runs ``fn``
+        as imported (only the ``threading`` primitives and the modules named in
+        ``instrument`` are then controlled).
         """
-        if self.token is not None:
-            raise RuntimeError("a drawn schedule runs once; draw another schedule for another run")
-        strategy = _DrawnStrategy(self._rnd, self._threshold, self._max_decisions)
-        strategy.new_execution()
-        with _World(self._instrument):
-            target = _target(fn, self._instrument) if instrument_fn else fn
-            ex = run_once(target, strategy, self._settings)
-            self.choices = list(ex.choices)
-            self.token = _schedule.encode(self.choices)
-            self.preemptions = ex.preemptions
-            if ex.failure is not None:
-                verbose = run_once(target, ReplayStrategy(self.choices, strict=False), self._settings, verbose=True)
-                self.trace_text = "\n".join(render_trace(verbose.trace))
+        with _World(self._options.instrument):
+            target = _target(fn, self._options.instrument) if instrument_fn else fn
+            ex = run_once(target, _PlannedStrategy(self.plan), self._settings, verbose=True)
+        self.choices = list(ex.choices)
+        self.token = _schedule.encode(self.choices)
+        self.preemptions = ex.preemptions
+        self.trace_text = "\n".join(render_trace(ex.trace))
         if ex.failure is None:
             return ex.result
         self._raise(ex.failure)
 
-    def _raise(self, failure: Any) -> None:
+    def _raise(self, failure: RawFailure) -> NoReturn:
         exc = failure.exc
         if exc is None:
             exc = ScheduleFailed("\n".join([failure.message, *failure.details]))
-        exc.add_note(f"racelab schedule {self.token} ({self.preemptions} preemptions), "
-                     f"failing in thread {failure.thread}:\n{self.trace_text}")
+        plural = "" if self.preemptions == 1 else "s"
+        exc.add_note(f"racelab: failed in thread {failure.thread} under schedule {self.token} "
+                     f"({self.preemptions} preemption{plural}):\n{self.trace_text}")
         raise exc
 
 
@@ -133,22 +136,19 @@ def _target(fn: Callable[[], Any], instrument: tuple[str, ...]) -> Callable[[], 
     return instrumented(fn, instrument) if inspect.isfunction(fn) else fn
 
 
-def schedules(*, switch_chance: float = 0.5, max_decisions: int = 400, instrument: Sequence[str] = (),
+def schedules(*, max_switches: int = 6, max_gap: int = 24, instrument: Sequence[str] = (),
               max_steps: int | None = None) -> st.SearchStrategy[Schedule]:
     """A strategy for thread schedules: ``@given(schedule=schedules())``, then ``schedule.run(fn)``.
 
-    ``switch_chance`` is the chance, at each decision, of moving away from the
-    non-preemptive choice while generating; ``max_decisions`` bounds how many decisions
-    are drawn; ``instrument`` names modules to import instrumented.
+    A schedule makes at most ``max_switches`` switches away from the non-preemptive
+    choice, each at most ``max_gap`` decisions after the previous one; ``instrument``
+    names modules to import instrumented while the function runs.
     """
-    if not 0.0 < switch_chance <= 1.0:
-        raise ValueError(f"switch_chance must be in (0, 1], not {switch_chance!r}")
-    if max_decisions < 1:
-        raise ValueError(f"max_decisions must be positive, not {max_decisions!r}")
-    names = tuple(instrument)
-    return st.randoms(use_true_random=False).map(
-        lambda rnd: Schedule(rnd, switch_chance=switch_chance, max_decisions=max_decisions, instrument=names,
-                             max_steps=max_steps))
+    if max_switches < 0 or max_gap < 0:
+        raise ValueError("max_switches and max_gap must not be negative")
+    options = _Options(tuple(instrument), max_steps)
+    switch = st.tuples(st.integers(0, max_gap), st.integers(0, 3))
+    return st.lists(switch, max_size=max_switches).map(lambda plan: Schedule(plan, options))
 
 
 __all__ = ["schedules", "Schedule", "ScheduleFailed"]

@@ -9,6 +9,7 @@ from racelab.server.state import Remedies, Remedy
 
 __racelab_instrument__ = ["racelab.server.workerpool"]
 
+EXPECTED_FAILURE = None
 MODULES = server_modules()
 
 

@@ -66,7 +66,8 @@ EPOCH = 1735689600.0
 _RACELAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ENGINE_DIRS = tuple(
     os.path.join(_RACELAB_DIR, d) + os.sep for d in ("_core", "sync", "strategies", "instrument", "detect")
-) + (os.path.join(_RACELAB_DIR, "atomic.py"),)
+) + tuple(os.path.join(_RACELAB_DIR, f) for f in (
+    "atomic.py", "pytest_api.py", "instrumented.py", "hypothesis.py", "lincheck.py"))
 
 
 #: Operation keys for partial-order reduction: ``ANY`` conflicts with every operation,
@@ -432,6 +433,11 @@ class Execution:
         if nxt is not task:
             assert nxt is not None
             self._hand_off(task, nxt)
+
+    def note_op(self, task: Task, key: Hashable, write: bool = True) -> None:
+        """``task`` did ``key`` in the middle of its step, without a scheduling point (for DPOR)."""
+        if self.step_hook is not None:
+            self.strategy.observe_op(task.tid, key, write)  # type: ignore[attr-defined]
 
     def note_sync(self, task: Task, key: Hashable) -> None:
         """``task`` just released ``key`` (a lock release, a notify, its own end), for DPOR."""

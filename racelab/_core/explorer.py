@@ -270,7 +270,7 @@ def make_strategy(settings: Settings) -> Strategy:
     if name == "dpor":
         return DPORStrategy()
     if name == "portfolio":
-        return PortfolioStrategy(seed, settings.value("preemption_bound"), settings.value("depth"))
+        return PortfolioStrategy(seed, settings.value("depth"))
     raise UsageError(f"unknown strategy {name!r} (choose from portfolio, random, pct, dfs, dpor)")
 
 

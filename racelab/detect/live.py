@@ -45,28 +45,31 @@ import _thread
 import sys
 import threading
 from types import CodeType, FrameType
-from typing import Any, Hashable
+from typing import Any, Callable, Hashable
 
 from racelab._core import control
 from racelab._core.events import Op
 from racelab._core.patching import Patcher
+from racelab.detect import vclock
 from racelab.detect.detector import Detector
 
-_get_ident = _thread.get_ident
+_WRITE = Op.WRITE
 _RealLock = _thread.allocate_lock
 _RealRLock: Any = getattr(threading, "_CRLock", None) or threading._PyRLock  # type: ignore[attr-defined]
 _REAL_CONDITION_INIT: CodeType = threading.Condition.__init__.__code__
 
-_engine_code: dict[CodeType, bool] = {}
+_engine_files: dict[str, bool] = {}
+"""``co_filename`` -> whether it is racelab's own code. (Keyed by file name, whose hash a
+``str`` caches, not by code object: hashing a code object hashes its whole contents.)"""
 
 SWEEP_MIN = 4096
 """Objects kept alive for their shadow memory before the first sweep (see ``LiveObserver``)."""
 
 
 def _is_engine(code: CodeType) -> bool:
-    known = _engine_code.get(code)
+    known = _engine_files.get(code.co_filename)
     if known is None:
-        known = _engine_code[code] = control.is_engine_file(code.co_filename)
+        known = _engine_files[code.co_filename] = control.is_engine_file(code.co_filename)
     return known
 
 
@@ -76,13 +79,43 @@ def _user_frame(frame: FrameType | None) -> FrameType | None:
     return frame
 
 
+class _ThreadRecord:
+    """What the hot path needs about the calling thread, found with one thread-local load.
+
+    ``clock`` is the race detector's vector clock of the thread and ``held`` the lock-order
+    detector's list of locks it holds: the very objects those detectors keep (both are
+    mutated in place, never replaced, once the live execution has begun).
+    """
+
+    __slots__ = ("tid", "clock", "held")
+
+    def __init__(self, tid: int, clock: list[int], held: list[list[Any]]) -> None:
+        self.tid = tid
+        self.clock = clock
+        self.held = held
+
+
 class LiveObserver:
-    """An ``Observer`` for a real program: maps OS threads to tids and serializes events."""
+    """An ``Observer`` for a real program: maps OS threads to tids and serializes events.
+
+    Which events take the observer's mutex, and why the others need not:
+
+    * Data accesses, ``atomic``, ``release`` and ``acquire`` touch state that any thread may
+      touch at any moment (shadow cells, the clocks of syncs and containers): under the mutex.
+      An access in the same epoch as the one already recorded (same thread, nothing released
+      since) changes nothing and returns before taking it.
+    * A wrapped lock's hand-off (``taken``/``given``) touches the lock's own happens-before
+      state, the calling thread's clock and its list of held locks. It is reported while the
+      real lock is held (after taking it, before giving it back), so the real lock already
+      serializes it with every other report about that lock; a thread's clock and held list
+      are only ever changed by that thread. Only lock-order work that reads or adds graph
+      edges (a lock taken while another is held, a lock released out of order) takes the mutex.
+    """
 
     def __init__(self, detector: Detector) -> None:
         self.detector = detector
         self.names: dict[int, str] = {}
-        self._tids: dict[int, int] = {}
+        self._local = _thread._local()
         self._alive: dict[int, object] = {}
         self._sweep_at = SWEEP_MIN
         self._mutex = _RealLock()
@@ -98,6 +131,16 @@ class LiveObserver:
         self._lock_acquired = detector.lock_order.lock_acquired
         self._lock_released = detector.lock_order.lock_released
         detector.begin(self.names)
+        # The detectors' tables, valid from ``begin`` on (a live run is one execution).
+        self._shadow = detector.race._shadow
+        self._wholes = detector.race._wholes
+        self._locks = detector.race._locks
+        self._owner = detector.lock_order._owner
+        self._fast_access = _access_path(self)
+        self.access = self._fast_access  # type: ignore[method-assign]
+        self._fast_taken, self._fast_given, self.lock_enter, self.lock_exit = _lock_paths(self)
+        self.taken = self._fast_taken  # type: ignore[method-assign]
+        self.given = self._fast_given  # type: ignore[method-assign]
         self.register(threading.current_thread().name)
 
     def register(self, name: str) -> int:
@@ -106,16 +149,24 @@ class LiveObserver:
         try:
             tid = len(self.names)
             self.names[tid] = name
-            self._tids[_get_ident()] = tid
+            clock = self._race._clocks.get(tid) or self._race._thread(tid)
+            held = self._order._held.setdefault(tid, [])
+            self._local.record = _ThreadRecord(tid, clock, held)
         finally:
             self._unlock()
         return tid
 
+    def _adopt(self) -> _ThreadRecord:
+        """The record of a thread not started through ``threading.Thread.start``."""
+        self.register(threading.current_thread().name)
+        return self._local.record  # type: ignore[no-any-return]
+
     def tid(self) -> int:
-        tid = self._tids.get(_get_ident())
-        if tid is None:  # a thread not started through threading.Thread.start
-            tid = self.register(threading.current_thread().name)
-        return tid
+        try:
+            record: _ThreadRecord = self._local.record
+        except AttributeError:
+            record = self._adopt()
+        return record.tid
 
     def finish(self) -> None:
         """The program is over: close the single live "execution"."""
@@ -140,20 +191,17 @@ class LiveObserver:
 
         The observer then keeps ``obj`` alive until nothing else refers to it and forgets
         its shadow memory at that moment, so that no later object can inherit its address
-        and its history (see ``_sweep``).
+        and its history (see ``_sweep``). Replaced in ``__init__`` by the closure that
+        ``_access_path`` makes (this method documents it and serves subclasses' ``super()``).
         """
-        tid = self._tids.get(_get_ident())
-        if tid is None:
-            tid = self.tid()
-        self._lock()
-        try:
-            if obj is not None and id(obj) not in self._alive:
-                self._alive[id(obj)] = obj
-                if len(self._alive) >= self._sweep_at:
-                    self._sweep()
-            self._access(tid, op, loc, name, frame)
-        finally:
-            self._unlock()
+        self._fast_access(tid, op, loc, name, frame, obj)
+
+    def _keep(self, obj: object) -> None:
+        """Keep ``obj`` alive for its shadow memory (see ``access``); the mutex is held."""
+        if id(obj) not in self._alive:
+            self._alive[id(obj)] = obj
+            if len(self._alive) >= self._sweep_at:
+                self._sweep()
 
     def _sweep(self) -> None:
         """Drop the objects only this observer still refers to, and their shadow memory.
@@ -171,9 +219,7 @@ class LiveObserver:
         self._sweep_at = max(SWEEP_MIN, 2 * len(self._alive))
 
     def atomic(self, tid: int, obj: Hashable) -> None:
-        tid = self._tids.get(_get_ident())
-        if tid is None:
-            tid = self.tid()
+        tid = self.tid()
         self._lock()
         try:
             self._race.atomic(tid, obj)
@@ -181,9 +227,7 @@ class LiveObserver:
             self._unlock()
 
     def release(self, tid: int, sync: Hashable) -> None:
-        tid = self._tids.get(_get_ident())
-        if tid is None:
-            tid = self.tid()
+        tid = self.tid()
         self._lock()
         try:
             self._race.release(tid, sync)
@@ -191,9 +235,7 @@ class LiveObserver:
             self._unlock()
 
     def acquire(self, tid: int, sync: Hashable) -> None:
-        tid = self._tids.get(_get_ident())
-        if tid is None:
-            tid = self.tid()
+        tid = self.tid()
         self._lock()
         try:
             self._race.acquire(tid, sync)
@@ -218,35 +260,245 @@ class LiveObserver:
         finally:
             self._unlock()
 
-    # -- the wrappers' fast paths --------------------------------------------------------
+    # -- the wrappers' fast paths (see the class docstring for why they skip the mutex) ----
 
     def taken(self, key: int, lock_class: str | None, frame: FrameType | None) -> None:
-        """A wrapped lock was acquired: an HB acquire, and lock order when tracked."""
-        tid = self._tids.get(_get_ident())
-        if tid is None:
-            tid = self.tid()
-        self._lock()
-        try:
-            self._lock_acquire(tid, key)
-            if lock_class is not None:
-                if frame is not None and _engine_code.get(frame.f_code, True):
-                    frame = _user_frame(frame)
-                self._lock_acquired(tid, key, lock_class, frame)
-        finally:
-            self._unlock()
+        """A wrapped lock was acquired: an HB acquire, and lock order when tracked.
+
+        Replaced in ``__init__`` by the closure ``_lock_paths`` makes (as ``access`` is).
+        """
+        self._fast_taken(key, lock_class, frame)
 
     def given(self, key: int, tracked: bool) -> None:
-        """A wrapped lock is about to be released."""
-        tid = self._tids.get(_get_ident())
-        if tid is None:
-            tid = self.tid()
-        self._lock()
+        """A wrapped lock is about to be released (see ``taken``)."""
+        self._fast_given(key, tracked)
+
+
+def _holder(held: dict[int, list[list[Any]]], key: int, me: int) -> int:
+    """The thread whose held list has lock ``key`` (``me`` first; ``me`` when none has it)."""
+    for entry in held.get(me, ()):
+        if entry[0] == key:
+            return me
+    for tid, entries in held.items():
+        for entry in entries:
+            if entry[0] == key:
+                return tid
+    return me
+
+
+def _lock_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
+    """The wrapped locks' reports, as closures over the tables they touch.
+
+    Returns ``taken(key, lock_class, frame)`` and ``given(key, tracked)``, and the
+    ``LiveLock.__enter__``/``__exit__`` that ``install`` patches in for the run: those two
+    carry the bodies of ``taken``/``given`` themselves (``with lock:`` is the hottest path of
+    a lock-heavy program, and a call is a good part of its cost).
+
+    The common cases of ``RaceDetector.lock_acquire``/``lock_release`` (the lock goes back
+    and forth with the thread that took it: no join) and ``LockOrderDetector.lock_acquired``
+    /``lock_released`` (no other lock held: no edge; the innermost lock released) are
+    inlined on those detectors' tables; everything else goes to them.
+    """
+    local = observer._local
+    adopt = observer._adopt
+    locks = observer._locks
+    owner = observer._owner
+    lock = observer._lock
+    unlock = observer._unlock
+    lock_acquire = observer._lock_acquire
+    lock_release = observer._lock_release
+    lock_acquired = observer._lock_acquired
+    lock_released = observer._lock_released
+    join_into = vclock.join_into
+    engine_files = _engine_files
+    getframe = sys._getframe
+
+    def order_acquired(record: _ThreadRecord, key: int, lock_class: str, frame: FrameType | None) -> None:
+        if frame is not None and engine_files.get(frame.f_code.co_filename, True):
+            frame = _user_frame(frame)
+        held = record.held
+        if not held:  # no other lock held: no edge, nothing shared to read
+            if frame is None:
+                held.append([key, lock_class, None, 0, 1])
+            else:
+                held.append([key, lock_class, frame.f_code, frame.f_lasti, 1])
+            return
+        lock()
         try:
-            if tracked:
-                self._lock_released(tid, key)
-            self._lock_release(tid, key)
+            lock_acquired(record.tid, key, lock_class, frame)
+            owner.pop(key, None)  # see ``order_released``
         finally:
-            self._unlock()
+            unlock()
+
+    def order_released(record: _ThreadRecord, key: int) -> None:
+        held = record.held
+        if held and held[-1][0] == key and held[-1][4] == 1:  # its innermost lock, once
+            held.pop()
+            return
+        # ``LockOrderDetector`` finds the holder of a lock through its ``_owner`` table; the
+        # fast paths above do not keep it (two dict operations per ``with``), so it is
+        # filled here, for this one call, by looking through the held lists.
+        lock()
+        try:
+            owner[key] = _holder(observer._order._held, key, record.tid)
+            lock_released(record.tid, key)
+            owner.pop(key, None)
+        finally:
+            unlock()
+
+    def taken(key: int, lock_class: str | None, frame: FrameType | None) -> None:
+        try:
+            record: _ThreadRecord = local.record
+        except AttributeError:
+            record = adopt()
+        me = record.tid
+        state = locks.get(key)
+        if state is None:
+            lock_acquire(me, key)
+        else:
+            if state[1] != me:
+                join_into(record.clock, state[0])
+            state[2] = me
+        if lock_class is not None:
+            order_acquired(record, key, lock_class, frame)
+
+    def given(key: int, tracked: bool) -> None:
+        try:
+            record: _ThreadRecord = local.record
+        except AttributeError:
+            record = adopt()
+        me = record.tid
+        if tracked:
+            order_released(record, key)
+        state = locks.get(key)
+        if state is not None and state[2] == me:
+            clock = record.clock
+            state[0][:] = clock
+            state[1] = me
+            clock[me] += 1
+        else:
+            lock_release(me, key)
+
+    def enter(wrapper: LiveLock) -> bool:  # ``taken`` after the real acquire, inlined
+        wrapper._lock.acquire()
+        try:
+            record: _ThreadRecord = local.record
+        except AttributeError:
+            record = adopt()
+        me = record.tid
+        key = wrapper._key
+        state = locks.get(key)
+        if state is None:
+            lock_acquire(me, key)
+        else:
+            if state[1] != me:
+                join_into(record.clock, state[0])
+            state[2] = me
+        lock_class = wrapper._class
+        if lock_class is not None:
+            held = record.held
+            frame = getframe(1)
+            code = frame.f_code
+            if held or engine_files.get(code.co_filename, True):
+                order_acquired(record, key, lock_class, frame)
+            else:
+                held.append([key, lock_class, code, frame.f_lasti, 1])
+        return True
+
+    def exit(wrapper: LiveLock, *exc: object) -> None:  # ``given``, inlined, then the release
+        try:
+            record: _ThreadRecord = local.record
+        except AttributeError:
+            record = adopt()
+        me = record.tid
+        key = wrapper._key
+        if wrapper._class is not None:
+            held = record.held
+            if held and held[-1][0] == key and held[-1][4] == 1:
+                held.pop()
+            else:
+                order_released(record, key)
+        state = locks.get(key)
+        if state is not None and state[2] == me:
+            clock = record.clock
+            state[0][:] = clock
+            state[1] = me
+            clock[me] += 1
+        else:
+            lock_release(me, key)
+        wrapper._lock.release()
+
+    return taken, given, enter, exit
+
+
+def _access_path(observer: LiveObserver) -> Callable[..., None]:
+    """``LiveObserver.access`` as a closure over the tables it touches (no ``self.`` loads).
+
+    The common cases of ``RaceDetector.access`` are decided here, without its extra call:
+    an access in the same epoch as the recorded one, and an access that cannot race (every
+    recorded epoch of another thread happens before it) and leaves the cell with at most
+    one read epoch. Anything else (a new cell, a race to report, concurrent reads, slices,
+    whole-container accesses) goes to the detector.
+    """
+    local = observer._local
+    adopt = observer._adopt
+    keep = observer._keep
+    shadow = observer._shadow
+    wholes = observer._wholes
+    lock = observer._lock
+    unlock = observer._unlock
+    detector_access = observer._access
+    write = _WRITE
+
+    def access(
+        tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None, obj: object = None
+    ) -> None:
+        try:
+            record: _ThreadRecord = local.record
+        except AttributeError:
+            record = adopt()
+        me = record.tid
+        clock = record.clock
+        now = clock[me]
+        cell = shadow.get(loc)
+        if cell is not None and not wholes:
+            # Same epoch: nothing to record. Safe without the mutex: a cell's epoch fields
+            # only move forward, and a concurrent writer that replaced ours has checked
+            # against it already.
+            if op is write:
+                if cell[0] == me and cell[1] == now:
+                    return
+            elif cell[4] == me and cell[5] == now:
+                return
+        lock()
+        try:
+            if cell is None or wholes:
+                # A location with a cell has its object kept alive already (a sweep forgets
+                # an object and its cells at once), so only a new cell may need ``obj`` kept.
+                if obj is not None:
+                    keep(obj)
+                detector_access(me, op, loc, name, frame)
+                return
+            writer = cell[0]
+            if cell[8] is None and (
+                writer == me or writer < 0 or cell[1] <= (clock[writer] if writer < len(clock) else 0)
+            ):
+                reader = cell[4]
+                if reader < 0 or reader == me or cell[5] <= (clock[reader] if reader < len(clock) else 0):
+                    if frame is None:
+                        code, at = None, 0
+                    else:
+                        code, at = frame.f_code, frame.f_lasti
+                    if op is write:
+                        cell[:] = (me, now, code, at, -1, 0, None, 0, None)
+                    else:  # this read happens after the recorded one: it stands for both
+                        cell[4:8] = (me, now, code, at)
+                    return
+            detector_access(me, op, loc, name, frame)
+        finally:
+            unlock()
+
+    return access
 
 
 _observer: LiveObserver | None = None
@@ -273,37 +525,40 @@ def _lock_class(depth: int) -> str | None:
 class LiveLock:
     """``threading.Lock`` in live mode: a real lock that reports its hand-offs."""
 
-    __slots__ = ("_lock", "_class", "__weakref__")
+    __slots__ = ("_lock", "_class", "_key", "__weakref__")
 
     def __init__(self) -> None:
         self._lock = _RealLock()
         self._class = _lock_class(1)
+        self._key = id(self)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if self._lock.acquire(blocking, timeout):
             observer = _observer
             if observer is not None:
-                observer.taken(id(self), self._class, sys._getframe(1))
+                observer.taken(self._key, self._class, sys._getframe(1))
             return True
         return False
 
+    # While a live run is on, ``install`` replaces ``__enter__``/``__exit__`` by the observer's
+    # ``lock_enter``/``lock_exit`` (the same reports, one call less per ``with``).
     def __enter__(self) -> bool:
         self._lock.acquire()
         observer = _observer
         if observer is not None:
-            observer.taken(id(self), self._class, sys._getframe(1))
+            observer.taken(self._key, self._class, sys._getframe(1))
         return True
 
     def release(self) -> None:
         observer = _observer
         if observer is not None:
-            observer.given(id(self), self._class is not None)
+            observer.given(self._key, self._class is not None)
         self._lock.release()
 
     def __exit__(self, *exc: object) -> None:
         observer = _observer
         if observer is not None:
-            observer.given(id(self), self._class is not None)
+            observer.given(self._key, self._class is not None)
         self._lock.release()
 
     def locked(self) -> bool:
@@ -354,11 +609,10 @@ class LiveRLock:
 
     def _release_save(self) -> Any:
         observer = _observer
-        state = self._lock._release_save()
-        if observer is not None:
-            for _ in range(state[0]):
+        if observer is not None:  # before the release, like ``release`` (see ``given``)
+            for _ in range(self._lock._recursion_count()):
                 observer.given(id(self), self._class is not None)
-        return state
+        return self._lock._release_save()
 
     def _acquire_restore(self, state: Any) -> None:
         self._lock._acquire_restore(state)
@@ -446,6 +700,8 @@ def install(detector: Detector) -> tuple[LiveObserver, Patcher]:
     observer = LiveObserver(detector)
     patcher = Patcher()
     patcher.set(threading, "Lock", LiveLock)
+    patcher.set(LiveLock, "__enter__", observer.lock_enter)
+    patcher.set(LiveLock, "__exit__", observer.lock_exit)
     patcher.set(threading, "RLock", LiveRLock)
     patcher.set(queue, "SimpleQueue", LiveSimpleQueue)
     _patch_threads(patcher)

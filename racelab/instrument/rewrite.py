@@ -11,6 +11,7 @@ source                 rewritten
 ``g`` (global g)       ``(__rl_gr__(__name__, 'g') or g)``; stores go through ``__rl_gw__``
 ``x`` (nonlocal x)     ``(__rl_cr__(scope, 'x') or x)``; stores go through ``__rl_cw__``
 ``open(...)``          ``__rl_open__(...)`` (a tracked handle)
+``for x in g``         ``for x in __rl_it__(g)``: each ``next`` of a generator is a point
 ``assert a == b``      the message shows both values
 =====================  ==============================================================
 
@@ -213,6 +214,7 @@ class _Rewriter(ast.NodeTransformer):
     def __init__(self, collector: _Collector, source: str) -> None:
         self.c = collector
         self.source = source
+        self.lines = source.splitlines()
         self.stack: list[_Scope] = []
         self.tmp = itertools.count()
         self.module_names = collector.scopes and next(iter(collector.scopes.values())).locals or set()
@@ -260,6 +262,19 @@ class _Rewriter(ast.NodeTransformer):
 
     # ---- helpers ----------------------------------------------------------------------
 
+    def _segment(self, node: ast.AST) -> str | None:
+        """The node's source text (``ast.get_source_segment`` re-splits the source each call)."""
+        start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        col, end_col = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if start is None or end is None or col is None or end_col is None:
+            return None
+        lines = self.lines
+        if start == end:
+            return lines[start - 1].encode()[col:end_col].decode(errors="replace")
+        first = lines[start - 1].encode()[col:].decode(errors="replace")
+        last = lines[end - 1].encode()[:end_col].decode(errors="replace")
+        return "\n".join([first, *lines[start:end - 1], last])
+
     def _tmp(self) -> str:
         return f"__rl_t{next(self.tmp)}__"
 
@@ -268,7 +283,7 @@ class _Rewriter(ast.NodeTransformer):
         return ast.Call(func=ast.Name(id=f"__rl_{helper}__", ctx=ast.Load()), args=list(args), keywords=[])
 
     def _src(self, node: ast.AST) -> str:
-        text = ast.get_source_segment(self.source, node)
+        text = self._segment(node)
         if text is None:
             text = ast.unparse(node)
         text = " ".join(text.split())
@@ -345,7 +360,7 @@ class _Rewriter(ast.NodeTransformer):
 
     def _comprehension(self, node: ast.AST) -> ast.AST:
         gens: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
-        gens[0].iter = self.visit(gens[0].iter)
+        gens[0].iter = self._call("it", self.visit(gens[0].iter))
         self.stack.append(self.c.scopes[node])
         for i, gen in enumerate(gens):
             if i:
@@ -365,6 +380,15 @@ class _Rewriter(ast.NodeTransformer):
     # annotations are left alone
     def visit_arg(self, node: ast.arg) -> ast.AST:
         return node
+
+    def _loop(self, node: ast.For | ast.AsyncFor) -> ast.AST:
+        node = self.generic_visit(node)  # type: ignore[assignment]
+        if isinstance(node, ast.For):
+            node.iter = ast.copy_location(self._call("it", node.iter), node.iter)
+        return node
+
+    visit_For = _loop
+    visit_AsyncFor = _loop
 
     # ---- loads ------------------------------------------------------------------------
 
@@ -405,9 +429,10 @@ class _Rewriter(ast.NodeTransformer):
             call = ast.Call(func=ast.Name(id="__rl_mc__", ctx=ast.Load()),
                             args=[obj, ast.Constant(func.attr), *args], keywords=keywords)
             return ast.copy_location(call, node)
-        if isinstance(func, ast.Name) and func.id == "open" and "open" not in self.module_names \
-                and not self._local_shadow("open"):
-            node.func = ast.copy_location(ast.Name(id="__rl_open__", ctx=ast.Load()), func)
+        builtin = {"open": "__rl_open__", "next": "__rl_nx__"}
+        if isinstance(func, ast.Name) and func.id in builtin and func.id not in self.module_names \
+                and not self._local_shadow(func.id):
+            node.func = ast.copy_location(ast.Name(id=builtin[func.id], ctx=ast.Load()), func)
         else:
             node.func = self.visit(func)
         node.args = args

@@ -174,6 +174,35 @@ def _point(ex: control.Execution, task: control.Task, op: Op, loc: Any, obj: Any
             obs.access(task.tid, op, loc, name, frame)
 
 
+# Live mode's attribute fast path: (type, attr) -> the location's display name when every
+# access of that attribute through that type is a data access, "" when none is. Types whose
+# answer depends on the object (modules, classes, descriptors found on the instance) are not
+# cached: their helpers below answer per call.
+_live_loads: dict[tuple[type, str], str] = {}
+_live_stores: dict[tuple[type, str], str] = {}
+
+
+def _live_load_name(obj: Any, name: str) -> str:
+    """The display name of a data read of ``obj.name``, "" when it is not one (see ``ga``)."""
+    tp = type(obj)
+    kind = _kinds.get((tp, name))
+    if kind is None:
+        kind = _kinds[(tp, name)] = _load_kind(tp, name)
+    if kind == _DATA or kind == _SKIP:
+        text = _live_loads[(tp, name)] = _attr_name(obj, name) if kind == _DATA else ""
+        return text
+    return _attr_name(obj, name) if _is_data_read(obj, name) else ""
+
+
+def _live_store_name(obj: Any, name: str) -> str:
+    """The display name of a data write of ``obj.name``, "" when it is not one (see ``sa``)."""
+    tp = type(obj)
+    text = _attr_name(obj, name) if _is_data_write(obj, name) else ""
+    if not issubclass(tp, (_ModuleType, type)):
+        _live_stores[(tp, name)] = text
+    return text
+
+
 def _live_access(op: Op, loc: Any, name: str, obj: Any) -> None:
     live = control.live
     if live is not None:
@@ -186,8 +215,13 @@ def _live_access(op: Op, loc: Any, name: str, obj: Any) -> None:
 def ga(obj: Any, name: str) -> Any:
     ex = control._active
     if ex is None:
-        if control.live is not None and _is_data_read(obj, name):
-            _live_access(_READ, (id(obj), name), _attr_name(obj, name), obj)
+        live = control.live
+        if live is not None:
+            text = _live_loads.get((type(obj), name))
+            if text is None:
+                text = _live_load_name(obj, name)
+            if text:
+                live.access(-1, _READ, (id(obj), name), text, _getframe(1), obj)
         return getattr(obj, name)
     task = getattr(_tls, "task", None)
     if task is None or not _is_data_read(obj, name):
@@ -202,8 +236,13 @@ def ga(obj: Any, name: str) -> Any:
 def sa(obj: Any, name: str, value: Any) -> None:
     ex = control._active
     if ex is None:
-        if control.live is not None and _is_data_write(obj, name):
-            _live_access(_WRITE, (id(obj), name), _attr_name(obj, name), obj)
+        live = control.live
+        if live is not None:
+            text = _live_stores.get((type(obj), name))
+            if text is None:
+                text = _live_store_name(obj, name)
+            if text:
+                live.access(-1, _WRITE, (id(obj), name), text, _getframe(1), obj)
         setattr(obj, name, value)
         return
     task = getattr(_tls, "task", None)
@@ -258,12 +297,15 @@ def _item_name(src: str, key: Any) -> str:
     return f"{src}[{key!r}]"
 
 
-def _item_point(ex: control.Execution, task: control.Task, op: Op, obj: Any, key: Any, src: str) -> bool:
+def _item_point(ex: control.Execution, task: control.Task, op: Op, obj: Any, key: Any, src: str,
+                whole: bool = False) -> bool:
     tp = type(obj)
     if tp in ITEM_TYPES:
         name = _item_name(src, key)
         if ex.step_hook is not None:
-            ex.schedule(task, (id(obj), _item_key(obj, key)), op is _WRITE)
+            # a slice or a deletion concerns the whole container (indices shift, ranges overlap)
+            whole = whole or type(key) is slice
+            ex.schedule(task, id(obj) if whole else (id(obj), _item_key(obj, key)), op is _WRITE)
         else:
             ex.schedule(task)
         if ex.verbose:
@@ -314,6 +356,7 @@ def si(obj: Any, key: Any, value: Any, src: str) -> None:
 
 
 def di(obj: Any, key: Any, src: str) -> None:
+    """``del obj[key]``: for ordering purposes it changes the whole container (indices shift)."""
     ex = control._active
     if ex is None:
         if control.live is not None and type(obj) in ITEM_TYPES:
@@ -322,7 +365,7 @@ def di(obj: Any, key: Any, src: str) -> None:
         return
     task = getattr(_tls, "task", None)
     if task is not None:
-        _item_point(ex, task, _WRITE, obj, key, src)
+        _item_point(ex, task, _WRITE, obj, key, src, True)
     del obj[key]
 
 
@@ -411,6 +454,73 @@ def mc(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
     return getattr(obj, name)(*args, **kwargs)
 
 
+class SharedGenerator:
+    """A generator being iterated under control: each ``next`` is a scheduling point.
+
+    A generator is shared state: while one thread is inside it, another thread's ``next``
+    fails with "generator already executing". Iterating one in a ``for`` loop or with
+    ``next()`` is therefore an atomic step on the generator object.
+    """
+
+    __slots__ = ("_gen",)
+
+    def __init__(self, gen: Any) -> None:
+        self._gen = gen
+
+    def __iter__(self) -> "SharedGenerator":
+        return self
+
+    def __next__(self) -> Any:
+        _generator_point(self._gen)
+        try:
+            return next(self._gen)
+        finally:
+            _generator_left(self._gen)
+
+
+def _generator_point(gen: Any) -> None:
+    ex = control._active
+    if ex is None:
+        return
+    task = getattr(_tls, "task", None)
+    if task is None:
+        return
+    ex.schedule(task, id(gen), True)
+    if ex.verbose:
+        ex.record_point(task, f"next({getattr(gen, '__name__', 'generator')})", None, _getframe(2))
+    if ex.observers:
+        ex.keepalive.append(gen)
+        for obs in ex.observers:
+            obs.atomic(task.tid, id(gen))
+
+
+def _generator_left(gen: Any) -> None:
+    """The generator gave control back: another ``next`` may now enter it."""
+    ex = control._active
+    if ex is not None and ex.step_hook is not None:
+        task = getattr(_tls, "task", None)
+        if task is not None:
+            ex.note_op(task, id(gen), True)
+
+
+def it(obj: Any) -> Any:
+    """``for x in obj``: generators are iterated one scheduling point per item."""
+    if type(obj) is types.GeneratorType and control._active is not None:
+        return SharedGenerator(obj)
+    return obj
+
+
+def nx(gen: Any, *default: Any) -> Any:
+    """``next(gen[, default])``."""
+    if type(gen) is not types.GeneratorType:
+        return next(gen, *default)
+    _generator_point(gen)
+    try:
+        return next(gen, *default)
+    finally:
+        _generator_left(gen)
+
+
 def aug(op: str, target: Any, value: Any) -> Any:
     return _AUG[op](target, value)
 
@@ -424,5 +534,5 @@ HELPERS: dict[str, Any] = {
     "__rl_gi__": gi, "__rl_si__": si, "__rl_di__": di,
     "__rl_gr__": gr, "__rl_gw__": gw, "__rl_cr__": cr, "__rl_cw__": cw, "__rl_scope__": scope,
     "__rl_mc__": mc, "__rl_aug__": aug, "__rl_amsg__": amsg,
-    "__rl_open__": tracked_open, "__rl_slice__": slice,
+    "__rl_open__": tracked_open, "__rl_slice__": slice, "__rl_it__": it, "__rl_nx__": nx,
 }

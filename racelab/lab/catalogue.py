@@ -11,7 +11,8 @@ Conventions
   is expected to fail like the broken scenario does.
 * A broken scenario or wrong fix may declare ``EXPECTED_FAILURE = "assertion"`` (or
   ``"exception"``, ``"deadlock"``, ...) as a module-level literal: the failure kind the
-  lab expects. A fix without ``wrong_`` is expected to pass.
+  lab expects; ``EXPECTED_FAILURE = None`` marks a scenario that shows a design which
+  holds (it is expected to pass). A fix without ``wrong_`` is expected to pass.
 """
 
 from __future__ import annotations
@@ -93,6 +94,10 @@ def summary_of(path: Path) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
+#: ``EXPECTED_FAILURE = None``: a scenario that demonstrates a design which holds.
+PASSES = "<passes>"
+
+
 def declared_failure(path: Path) -> str | None:
     """The module-level literal ``EXPECTED_FAILURE = "<kind>"``, if any."""
     for node in _parse(path).body:
@@ -101,6 +106,8 @@ def declared_failure(path: Path) -> str | None:
             if isinstance(target, ast.Name) and target.id == "EXPECTED_FAILURE":
                 if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                     return node.value.value
+                if isinstance(node.value, ast.Constant) and node.value.value is None:
+                    return PASSES
     return None
 
 
@@ -139,6 +146,8 @@ def find_fixes(scenario: Path) -> list[Path]:
 
 def broken_variant(scenario: Path) -> Variant:
     kind = declared_failure(scenario)
+    if kind == PASSES:
+        return Variant(scenario, scenario.stem, BROKEN, Role.BROKEN, Expectation("pass", None))
     return Variant(scenario, scenario.stem, BROKEN, Role.BROKEN, Expectation("fail", kind))
 
 

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import racelab
+from racelab.strategies import NAMES
 from racelab.errors import UsageError
 from racelab.lab.catalogue import catalogue, scenario_files
 from racelab.lab.compare import Comparison, CostOptions, compare
 from racelab.lab.render import render_catalogue, render_comparison
 
-STRATEGIES = ("portfolio", "random", "pct", "dfs")
-DEFAULTS = {"strategy": "dfs", "seed": 0, "max_schedules": 2000, "preemption_bound": 2}
+STRATEGIES = NAMES
+DEFAULTS = {"strategy": "portfolio", "seed": 0, "max_schedules": 2000, "preemption_bound": 2}
 
 
 def add_commands(subparsers: Any) -> None:

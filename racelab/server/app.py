@@ -2,8 +2,8 @@
 
 * ``GET /`` (any other path): ``hello rid=<id>`` built through a pooled buffer, with the request
   id echoed in ``X-Request-Id`` and the configuration seen in ``X-Config: <version>:<tag>``;
-* ``GET /work?wait_ms=W&compute_ms=C``: sleeps W ms (I/O wait) then spins C ms (compute), for the
-  pool-sizing experiment;
+* ``GET /work?wait_ms=W&compute_ms=C``: sleeps W ms (I/O wait) then spins for C ms of the
+  thread's own CPU time (compute), for the pool-sizing experiment;
 * ``POST /_reload``: reloads the configuration (version + 1);
 * ``GET /_stats[?check_log=1]``: the server's own view as JSON, for reconciliation. It is neither
   counted nor logged, so the client's tally and the server's must match exactly.
@@ -16,7 +16,7 @@ import time
 from typing import Any, Callable
 
 from racelab.server import http
-from racelab.server.state import Remedy, SharedState, _note
+from racelab.server.state import SharedState
 
 
 class App:
@@ -42,23 +42,19 @@ class App:
         self.state.log.log(req.method, path, status, len(data), rid)
         return data
 
-    def _hello(self, rid: bytes) -> tuple[bytes, bytes]:
+    def _hello(self, rid: bytes) -> tuple[bytes | bytearray, bytes]:
+        cfg = self.state.config.current()
+        version = cfg.version  # configuration is consulted when handling begins ...
         pool = self.state.buffers
         buf = pool.get()
         buf[:] = b"hello rid=%s\n" % rid
         if self._broken_buffers:
             pool.put(buf)  # released too early: the buffer is still read below
-        extra = self._config_header()
-        body = bytes(buf)
+        extra = cfg.header_for(version)  # ... and again when the header is written
+        body = buf[:]  # a copy (a subscript, so a race detector sees this read of the buffer)
         if not self._broken_buffers:
             pool.put(buf)
         return body, extra
-
-    def _config_header(self) -> bytes:
-        cfg = self.state.config.current()
-        version = cfg.version
-        _note("config")
-        return b"X-Config: %d:%s\r\n" % (version, cfg.tag.encode())
 
     @staticmethod
     def _work(req: http.Request) -> bytes:
@@ -67,9 +63,10 @@ class App:
         compute_ms = float(query.get("compute_ms", "0") or 0)
         if wait_ms > 0:
             time.sleep(wait_ms / 1000)
-        end = time.perf_counter() + compute_ms / 1000
+        # CPU time of this thread, not wall time: compute that waits for the GIL must not count
+        end = time.thread_time() + compute_ms / 1000
         spins = 0
-        while time.perf_counter() < end:
+        while time.thread_time() < end:
             spins += 1
         return b"worked spins=%d\n" % spins
 

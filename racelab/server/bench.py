@@ -61,8 +61,13 @@ class Figures:
 @dataclasses.dataclass(frozen=True)
 class IdleFigures:
     held: int
-    rss_mb: float
+    rss_mb: float  # with the connections held
+    base_mb: float = 0.0  # before the first connection
     note: str = ""
+
+    @property
+    def kb_per_conn(self) -> float:
+        return (self.rss_mb - self.base_mb) * 1024 / self.held if self.held else 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,7 +111,7 @@ class ServerProcess:
 
     @staticmethod
     def asyncio_peer() -> "ServerProcess":
-        return ServerProcess([sys.executable, PEER_FILE])
+        return ServerProcess([sys.executable, "-I", PEER_FILE])  # -I: stdlib only, no racelab on the path
 
     @property
     def pid(self) -> int:
@@ -277,7 +282,7 @@ def hold_idle(server: ServerProcess, count: int, batch: int = 250) -> IdleFigure
         time.sleep(0.3)
         return IdleFigures(len(socks), server.rss_mb())
     except OSError as exc:
-        return IdleFigures(len(socks), server.rss_mb(), f"stopped at {len(socks)} connections: {exc}")
+        return IdleFigures(len(socks), server.rss_mb(), note=f"stopped at {len(socks)} connections: {exc}")
     finally:
         for sock in socks:
             sock.close()
@@ -348,6 +353,7 @@ def run_models(loader: Loader, connections: int, duration: float, out: Callable[
     rows = [[name, f"{f.rps:,.0f}", f"{f.rps / base:.2f}x", f"{f.p50_ms:.2f}", f"{f.p99_ms:.2f}", f"{f.rss_mb:.1f}",
              str(f.errors)] for name, f in results.items()]
     out(f"## Throughput: {connections} keep-alive connections, {duration:g} s each, load from {loader.name}")
+    out("(RSS: peak during the run; process-per-connection adds its children, shared pages counted in each)")
     for line in _table(["model", "req/s", "vs asyncio", "p50 ms", "p99 ms", "RSS MB", "errors"], rows):
         out(line)
     return results
@@ -360,10 +366,10 @@ def run_idle(count: int, out: Callable[[str], None]) -> dict[str, IdleFigures]:
     results: dict[str, IdleFigures] = {}
     for name in IDLE_MODELS:
         results[name] = _idle_one(name, count, limit)
-    rows = [[name, f"{f.held:,}", f"{f.rss_mb:.1f}" if f.held else "-", f"{f.rss_mb * 1024 / f.held:.1f}"
-             if f.held else "-", f.note] for name, f in results.items()]
-    rows.append(["process-per-connection", "-", "-", "-", f"skipped: would fork {count:,} processes"])
-    for line in _table(["model", "held", "RSS MB", "KB/conn", "note"], rows):
+    rows = [[name, f"{f.held:,}", f"{f.rss_mb:.1f}" if f.held else "-", f"{f.base_mb:.1f}" if f.held else "-",
+             f"{f.kb_per_conn:.1f}" if f.held else "-", f.note] for name, f in results.items()]
+    rows.append(["process-per-connection", "-", "-", "-", "-", f"skipped: would fork {count:,} processes"])
+    for line in _table(["model", "held", "RSS MB", "before MB", "KB/conn", "note"], rows):
         out(line)
     return results
 
@@ -377,9 +383,7 @@ def _idle_one(name: str, count: int, limit: int) -> IdleFigures:
         if server.fd_limit() and server.fd_limit() < needed:
             return IdleFigures(0, 0.0, f"skipped: the server's fd limit is {server.fd_limit()} < {needed}")
         base = server.rss_mb()
-        figures = hold_idle(server, count)
-        note = figures.note or f"{base:.1f} MB before connecting"
-        return dataclasses.replace(figures, note=note)
+        return dataclasses.replace(hold_idle(server, count), base_mb=base)
     finally:
         server.stop()
 
@@ -399,9 +403,11 @@ def run_sizing(loader: Loader, duration: float, quick: bool, out: Callable[[str]
         out(line)
     out(f"rule N*(1+WT/CT) with N={CORES} cores: {rule} workers;  with N=1 (the GIL): {gil};  "
         f"measured knee (smallest pool within 5% of the best): {knee}")
-    out(f"the GIL lets one thread run Python at a time, so the {COMPUTE_MS:g} ms of compute is serialised: "
-        f"the cores never add up, N is effectively 1, throughput stops near 1/CT = {1000 / COMPUTE_MS:,.0f} req/s, "
-        f"and workers beyond 1+WT/CT only add queueing and hand-off cost.")
+    out(f"the GIL lets one thread run Python at a time: the compute is serialised, so N is effectively 1; "
+        f"the best throughput, {best:,.0f} req/s, stays under 1/CT = {1000 / COMPUTE_MS:,.0f} req/s where "
+        f"{CORES} cores would allow {CORES * 1000 / COMPUTE_MS:,.0f}. A worker woken from its wait also queues for "
+        f"the GIL behind the ones computing (up to the {sys.getswitchinterval() * 1000:g} ms switch interval), "
+        f"which lengthens WT: the knee lands at or above the N=1 figure, and more workers than that buy little.")
     return points
 
 

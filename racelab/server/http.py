@@ -30,7 +30,10 @@ _METHODS = frozenset((b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS", b
 
 
 class Request(NamedTuple):
-    """One parsed request (immutable record; a NamedTuple because it is built on the hot path)."""
+    """One parsed request (immutable record; a NamedTuple because it is built on the hot path).
+
+    ``headers`` may be shared by every request with the same head (see ``parse_requests``):
+    treat it as read-only."""
 
     method: bytes
     target: bytes
@@ -38,14 +41,8 @@ class Request(NamedTuple):
     headers: dict[bytes, bytes]
     body: bytes
     keep_alive: bool
-
-    @property
-    def request_id(self) -> bytes:
-        return self.headers.get(b"x-request-id", b"-")
-
-    @property
-    def path(self) -> bytes:
-        return self.target.partition(b"?")[0]
+    path: bytes
+    request_id: bytes
 
     def query(self) -> dict[str, str]:
         raw = self.target.partition(b"?")[2].decode("latin-1")
@@ -64,6 +61,15 @@ class ParseError(NamedTuple):
     reason: str
 
 
+HEAD_CACHE_SIZE = 512
+"""Parsed heads kept for reuse. Clients repeat themselves (a browser, a load balancer's health
+check, ``wrk``): the same head bytes parse to the same request, so a hit costs one copy and one
+dict lookup instead of a split per line. Only heads without a body are kept."""
+
+_Head = tuple[bytes, bytes, bytes, dict[bytes, bytes], int, bool, bytes, bytes]
+_heads: dict[bytes, _Head] = {}
+
+
 def parse_requests(
     buf: bytearray, max_header: int = MAX_HEADER_BYTES, max_body: int = MAX_BODY_BYTES
 ) -> tuple[list[Request], ParseError | None]:
@@ -80,27 +86,46 @@ def parse_requests(
         if end - start > max_header:
             error = ParseError(ParseStatus.HEADERS_TOO_LARGE, "header block over the limit")
             break
-        parsed = _parse_head(bytes(buf[start:end]))
-        if isinstance(parsed, ParseError):
-            error = parsed
-            break
-        method, target, version, headers = parsed
-        length = _content_length(headers)
-        if isinstance(length, ParseError):
-            error = length
-            break
-        if length > max_body:
-            error = ParseError(ParseStatus.TOO_LARGE, "body over the limit")
-            break
+        raw = bytes(buf[start:end])
+        head = _heads.get(raw)
+        if head is None:
+            parsed = _parse_whole_head(raw, max_body)
+            if isinstance(parsed, ParseError):
+                error = parsed
+                break
+            head = parsed
+        method, target, version, headers, length, keep_alive, path, rid = head
         body_start = end + 4
-        if len(buf) < body_start + length:
-            break
-        body = bytes(buf[body_start : body_start + length]) if length else b""
-        out.append(Request(method, target, version, headers, body, _keep_alive(version, headers)))
+        if length:
+            if len(buf) < body_start + length:
+                break
+            body = bytes(buf[body_start : body_start + length])
+        else:
+            body = b""
+        out.append(Request(method, target, version, headers, body, keep_alive, path, rid))
         start = body_start + length
     if start:
         del buf[:start]
     return out, error
+
+
+def _parse_whole_head(raw: bytes, max_body: int) -> _Head | ParseError:
+    parsed = _parse_head(raw)
+    if isinstance(parsed, ParseError):
+        return parsed
+    method, target, version, headers = parsed
+    length = _content_length(headers)
+    if isinstance(length, ParseError):
+        return length
+    if length > max_body:
+        return ParseError(ParseStatus.TOO_LARGE, "body over the limit")
+    head = (method, target, version, headers, length, _keep_alive(version, headers), target.partition(b"?")[0],
+            headers.get(b"x-request-id", b"-"))
+    if not length:
+        if len(_heads) >= HEAD_CACHE_SIZE:
+            _heads.clear()
+        _heads.setdefault(raw, head)  # one atomic call: workers may parse the same head at once
+    return head
 
 
 def _parse_head(head: bytes) -> tuple[bytes, bytes, bytes, dict[bytes, bytes]] | ParseError:

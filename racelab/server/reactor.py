@@ -18,6 +18,10 @@ Some facts about epoll this module relies on
   close a connection it owns between two ``poll`` calls without ever seeing a stale event for it.
   A worker never closes an fd itself: it hands the connection back through a queue and an
   ``eventfd`` (the wake-up fd), so an fd number is only reused after the loop has forgotten it.
+* An ``epoll_ctl(MOD)`` that re-arms an fd, like the hand-back queue, orders the worker's writes
+  before the loop's next look at that connection, but no race detector can see that: the
+  hand-off points call ``control.release(conn)`` / ``control.acquire(conn)`` (one global read
+  each when nothing observes them) so ``racelab run`` sees the edge the kernel provides.
 * ``poll`` is restarted after a signal handler runs (PEP 475); ``shutdown()`` writes the eventfd,
   so a SIGINT handler that calls it wakes the loop.
 
@@ -49,12 +53,14 @@ from typing import Any, Callable
 
 from sortedcontainers import SortedList
 
+from racelab._core import control
 from racelab.server import http
 from racelab.server.app import App
 from racelab.server.state import ConnRecord, Remedies, SharedState
 from racelab.server.workerpool import WorkerPool
 
 RECV_SIZE = 65536
+_monotonic = time.monotonic
 MAX_EVENTS = 1024
 
 
@@ -116,11 +122,14 @@ class Server:
     ) -> None:
         """``state``/``app_cls``/``pool_cls`` let a scenario pass instrumented copies in."""
         self.options = options
+        self._max_header = options.max_header
+        self._header_timeout = options.header_timeout
+        self._idle_timeout = options.idle_timeout
         self.state = state if state is not None else SharedState(options.remedies, options.log_path)
         self.app = app_cls(self.state, self._extra_stats)
         self._pool_cls = pool_cls
         self.address: tuple[str, int] | None = None
-        self._stopping = False
+        self._stop_requested = threading.Event()
         self._stopped = threading.Event()
         self._conns: dict[int, Conn] = {}
         self._deadlines: SortedList = SortedList()
@@ -158,7 +167,7 @@ class Server:
 
     def shutdown(self) -> None:
         """Begin a graceful shutdown; safe from any thread and from a signal handler."""
-        self._stopping = True
+        self._stop_requested.set()
         self._wake()
 
     def wait_stopped(self, timeout: float | None = None) -> bool:
@@ -208,7 +217,7 @@ class Server:
             if now - last_clean >= 1.0:
                 last_clean = now
                 self._housekeeping()
-            if self._stopping:
+            if self._stop_requested.is_set():
                 if drain_until is None:
                     drain_until = now + self.options.drain_timeout
                     self._stop_accepting()
@@ -229,6 +238,7 @@ class Server:
             pass
         while self._handback:
             conn = self._handback.popleft()
+            control.acquire(conn)
             self._close(conn)
 
     def _housekeeping(self) -> None:
@@ -269,14 +279,20 @@ class Server:
 
     def _process(self, conn: Conn, data: bytes) -> tuple[bytes, bool]:
         """Append ``data``, answer every complete request; returns (output, close afterwards)."""
-        conn.inbuf += data
-        requests, error = http.parse_requests(conn.inbuf, self.options.max_header)
+        inbuf = conn.inbuf
+        inbuf += data
+        requests, error = http.parse_requests(inbuf, self._max_header)
+        if error is None and len(requests) == 1:  # the common case, kept short: one request
+            req = requests[0]
+            close = not req.keep_alive or self._stop_requested.is_set()
+            return self.app(req, close), close
         app = self.app
         out: list[bytes] = []
         close = False
+        stopping = self._stop_requested.is_set()
         last = len(requests) - 1
         for i, req in enumerate(requests):
-            close = not req.keep_alive or (self._stopping and i == last and error is None)
+            close = not req.keep_alive or (stopping and i == last and error is None)
             out.append(app(req, close))
             if close:
                 break
@@ -285,7 +301,7 @@ class Server:
             self.state.counters.record(error.status.value, len(body))
             out.append(body)
             close = True
-        if self._stopping and not close and not conn.inbuf and out:
+        if stopping and not close and not conn.inbuf and out:
             close = True  # the last response went out without the header; close after it anyway
         return b"".join(out), close
 
@@ -311,16 +327,30 @@ class Server:
             self._close(conn)
             return
         out, close = self._process(conn, data)
-        conn.deadline = time.monotonic() + self._timeout_for(conn)
+        pending = conn.inbuf
+        conn.deadline = _monotonic() + (self._header_timeout if pending else self._idle_timeout)
         if out:
-            self._inline_send(conn, out, close)
+            try:  # the common case inline: the whole response fits the socket buffer
+                sent = conn.sock.send(out)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                self._note_event("resets")
+                sent = -1
+            if sent == len(out) and not close:
+                conn.state = ConnState.READING if pending else ConnState.IDLE
+            else:
+                self._after_send(conn, out, sent, close)
         elif close:
             self._close(conn)
         else:
             conn.state = ConnState.READING if conn.inbuf else ConnState.IDLE
 
     def _inline_send(self, conn: Conn, data: bytes, close: bool) -> None:
-        sent = self._try_send(conn, data)
+        self._after_send(conn, data, self._try_send(conn, data), close)
+
+    def _after_send(self, conn: Conn, data: bytes, sent: int, close: bool) -> None:
+        """``sent`` bytes of ``data`` went out (-1: the peer is gone); the loop owns ``conn``."""
         if sent < 0:
             self._close(conn)
         elif sent < len(data):
@@ -364,6 +394,7 @@ class Server:
     def _arm(self, conn: Conn, flags: int) -> None:
         if self.options.model is Model.POOL:
             flags |= select.EPOLLONESHOT
+            control.release(conn)  # the owner's writes happen before the next owner's reads
         try:
             self._ep.modify(conn.fd, flags)
         except OSError:  # closed by the loop while idle (shutdown or timeout)
@@ -372,6 +403,7 @@ class Server:
     # -------------------------------------------------------------------------- pool model
 
     def _pool_event(self, conn: Conn, ev: int) -> None:
+        control.acquire(conn)  # see the writes of the worker that re-armed this fd
         if conn.state is ConnState.WRITING or conn.state is ConnState.LINGER:
             self._loop_owned_event(conn, ev)
             return
@@ -411,7 +443,7 @@ class Server:
             self._rearm_read(conn)
 
     def _rearm_read(self, conn: Conn) -> None:
-        if self._stopping and not conn.inbuf:
+        if self._stop_requested.is_set() and not conn.inbuf:
             self._finish_from_worker(conn)
             return
         conn.state = ConnState.READING if conn.inbuf else ConnState.IDLE
@@ -421,6 +453,7 @@ class Server:
         """The worker is done with ``conn``: update the shared table here, close on the loop."""
         conn.state = ConnState.CLOSED
         self.state.table.remove(conn.id)
+        control.release(conn)
         self._handback.append(conn)
         self._wake()
 
@@ -482,6 +515,7 @@ class Server:
         deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= now:
             _, conn_id, conn = deadlines.pop(0)
+            control.acquire(conn)
             if conn.state is ConnState.CLOSED:
                 continue
             if conn.deadline > now or conn.state is ConnState.BUSY:
@@ -512,6 +546,7 @@ class Server:
         """Close idle connections (again each step: a worker may have just re-armed one);
         True once nothing accepted is left."""
         for conn in list(self._conns.values()):
+            control.acquire(conn)
             if conn.state is ConnState.IDLE:
                 self._close(conn)
         with self._threads_lock:
@@ -565,7 +600,7 @@ class Server:
                     sock.sendall(out)
                 if close:
                     return
-            while not (self._stopping and not conn.inbuf):
+            while not (self._stop_requested.is_set() and not conn.inbuf):
                 sock.settimeout(self._timeout_for(conn))
                 conn.state = ConnState.READING if conn.inbuf else ConnState.IDLE
                 try:

@@ -16,12 +16,13 @@ these lose updates for real.
 
 from __future__ import annotations
 
+import collections
 import enum
 import os
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 from racelab.server.objpool import ObjectPool
@@ -63,11 +64,14 @@ def resolve(piece: Piece, remedy: Remedy) -> Remedy:
 
 
 def _note(what: str) -> None:
-    """Where real code would log, trace or call a hook: any call inside a read-modify-write."""
-    _LAST_NOTE[0] = what
+    """Where real code would log, trace or call a hook: any call inside a read-modify-write.
+
+    Here: a trace ring buffer (``deque.append`` is one atomic C call, so the hook is not a
+    race of its own, which a race detector would report for every variant, fixed or not)."""
+    _TRACE.append(what)
 
 
-_LAST_NOTE = [""]
+_TRACE: collections.deque[str] = collections.deque(maxlen=256)
 
 
 # --------------------------------------------------------------------------------- counters
@@ -167,7 +171,7 @@ class ThreadLocalCounters:
         shard = getattr(self._local, "shard", None)
         if shard is None:
             shard = _Shard()
-            self._local.shard = shard
+            setattr(self._local, "shard", shard)  # per thread (setattr: not a shared write to a detector)
             with self._lock:
                 self._shards.append(shard)
         return shard
@@ -288,6 +292,7 @@ class AccessLog:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._buffers: list[tuple[threading.Lock, list[bytes]]] = []
+        self.size = 0  # bytes written so far (what a rotation policy reads); kept beside the file
 
     def log(self, method: bytes, path: bytes, status: int, nbytes: int, rid: bytes) -> None:
         if self._file is None:
@@ -299,22 +304,25 @@ class AccessLog:
         if self.remedy.value == "mutex":
             with self._lock:
                 self._file.write(line)
+                self.size += len(line)
         else:
             self._log_local(line)
 
     def _log_fields(self, method: bytes, path: bytes, status: int, nbytes: int, rid: bytes) -> None:
         assert self._file is not None
         fields = (b"%.3f" % time.time(), method, path, b"%d" % status, b"%d" % nbytes, b"rid=" + rid)
-        for i, field in enumerate(fields):
-            self._file.write(field)
+        for i, part in enumerate(fields):
+            self._file.write(part)
+            self.size += len(part)
             _note("log")
             self._file.write(b"\n" if i == len(fields) - 1 else b" ")
+            self.size += 1
 
     def _log_local(self, line: bytes) -> None:
         entry = getattr(self._local, "buf", None)
         if entry is None:
             entry = (threading.Lock(), [])
-            self._local.buf = entry
+            setattr(self._local, "buf", entry)  # per thread (setattr: not a shared write to a detector)
             with self._lock:
                 self._buffers.append(entry)
         lock, lines = entry
@@ -329,6 +337,7 @@ class AccessLog:
         lines.clear()
         with self._lock:
             self._file.write(data)
+            self.size += len(data)
 
     def flush(self) -> None:
         if self._file is None:
@@ -370,10 +379,19 @@ class AccessLog:
 class Config:
     version: int
     tag: str
+    header: bytes = field(init=False, repr=False, compare=False)
+    """The ``X-Config`` header line, built once: a frozen snapshot never changes."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "header", b"X-Config: %d:%s\r\n" % (self.version, self.tag.encode()))
 
     @staticmethod
     def for_version(version: int) -> "Config":
         return Config(version, f"t{version}")
+
+    def header_for(self, version: int) -> bytes:
+        """The header of a request that read ``version`` from this snapshot when it began."""
+        return self.header
 
 
 class MutableConfig:
@@ -383,34 +401,41 @@ class MutableConfig:
         self.version = version
         self.tag = tag
 
+    def header_for(self, version: int) -> bytes:
+        """A handler read ``version`` when it began and reads the tag now, as it writes the
+        header: a reload that lands in between makes the pair inconsistent."""
+        _note("config")
+        return b"X-Config: %d:%s\r\n" % (version, self.tag.encode())
+
 
 class ConfigStore:
     """``broken``: readers hold the live object and read its fields while a reload rewrites them.
-    ``read_only``: readers get a frozen snapshot; a reload swaps the reference (one store)."""
+    ``read_only``: readers get a frozen snapshot; a reload swaps the reference, atomically
+    (an ``AtomicRef``: one indivisible store, and a happens-before edge a race detector sees)."""
 
     def __init__(self, remedy: Remedy) -> None:
+        from racelab.atomic import AtomicRef
+
         self.remedy = remedy
-        self._current: Config | MutableConfig
-        if remedy.value == "broken":
-            self._current = MutableConfig(1, "t1")
-        else:
-            self._current = Config.for_version(1)
+        self._broken = remedy.value == "broken"
+        self._mutable = MutableConfig(1, "t1")
+        self._snapshot: AtomicRef[Config] = AtomicRef(Config.for_version(1))
         self._reload_lock = threading.Lock()
 
     def current(self) -> Config | MutableConfig:
-        return self._current
+        return self._mutable if self._broken else self._snapshot.get()
 
     def reload(self) -> int:
         with self._reload_lock:
-            new = Config.for_version(self._current.version + 1)
-            if self.remedy.value == "broken":
-                cfg = self._current
-                assert isinstance(cfg, MutableConfig)
-                cfg.version = new.version
+            if self._broken:
+                cfg = self._mutable
+                version = cfg.version + 1
+                cfg.version = version
                 _note("reload")
-                cfg.tag = new.tag
-            else:
-                self._current = new
+                cfg.tag = f"t{version}"
+                return version
+            new = Config.for_version(self._snapshot.get().version + 1)
+            self._snapshot.set(new)
             return new.version
 
 

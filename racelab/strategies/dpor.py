@@ -49,12 +49,26 @@ class _Event:
     sync: bool = False  # a release: orders what follows, but is never co-enabled with its peers
 
 
+def _base(key: Hashable) -> Hashable:
+    """The object a key belongs to: ``(id(obj), part)`` belongs to ``id(obj)``."""
+    if type(key) is tuple and key and type(key[0]) is int:
+        return key[0]
+    return key
+
+
 def _dependent(a: _Event, b: _Event) -> bool:
     if a.key is NO_OP or b.key is NO_OP:
         return False
     if a.key == ANY or b.key == ANY:
         return True
-    return a.key == b.key and (a.write or b.write)
+    if a.key == b.key:
+        return a.write or b.write
+    # an operation on a whole object (key ``id(obj)``: a method call, a resize) against one of its parts
+    if type(a.key) is int:
+        return _base(b.key) == a.key
+    if type(b.key) is int:
+        return _base(a.key) == b.key
+    return False
 
 
 class DPORStrategy:
@@ -68,6 +82,7 @@ class DPORStrategy:
         self._pending: list[tuple[int, Hashable, bool, int]] = []
         self._spawns: dict[int, tuple[int, int]] = {}
         self._snapshots: list[dict[int, dict[int, int]]] = []
+        self._step_node: dict[int, int | None] = {}
         self._started = False
 
     # ---- the strategy interface -------------------------------------------------------
@@ -83,6 +98,7 @@ class DPORStrategy:
         self._events = []
         self._pending = []
         self._spawns = {}
+        self._step_node = {}
         return True
 
     def next_task(self, runnable: Sequence[int], current: int | None) -> int:
@@ -103,7 +119,13 @@ class DPORStrategy:
 
     def observe_step(self, tid: int, pending: tuple[Hashable, bool], at_decision: bool) -> None:
         key, write = pending
-        self._events.append(_Event(tid, key, write, self._depth - 1 if at_decision else None))
+        node = self._depth - 1 if at_decision else None
+        self._step_node[tid] = node
+        self._events.append(_Event(tid, key, write, node))
+
+    def observe_op(self, tid: int, key: Hashable, write: bool) -> None:
+        """A visible operation in the middle of a step (a generator giving back control)."""
+        self._events.append(_Event(tid, key, write, self._step_node.get(tid)))
 
     def observe_pending(self, tid: int, key: Hashable, write: bool) -> None:
         if key is not NO_OP:
@@ -137,15 +159,14 @@ class DPORStrategy:
             snapshots.append(dict(thread_clock))
             vc = dict(thread_clock.get(ev.tid, {}))
             if ev.key is not NO_OP:
-                earlier = anywhere if ev.key == ANY else by_key.get(ev.key, []) + anywhere
-                if ev.key == ANY:
-                    earlier = list(range(j))
+                base = _base(ev.key)
+                earlier = list(range(j)) if ev.key == ANY else by_key.get(base, []) + anywhere
                 for i in earlier:
                     if _dependent(events[i], ev):
                         for t, c in clocks[i].items():
                             if vc.get(t, 0) < c:
                                 vc[t] = c
-                (anywhere if ev.key == ANY else by_key.setdefault(ev.key, [])).append(j)
+                (anywhere if ev.key == ANY else by_key.setdefault(base, [])).append(j)
             vc[ev.tid] = vc.get(ev.tid, 0) + 1
             clocks.append(vc)
             thread_clock[ev.tid] = vc

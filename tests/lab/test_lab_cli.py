@@ -19,7 +19,7 @@ def test_compare_json_for_one_scenario() -> None:
     proc = _run("compare", "scenarios/worker_pool.py", "--json", "--cost-runs", "3")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert data["settings"]["strategy"] == "dfs"
+    assert data["settings"]["strategy"] == "portfolio"
     [scenario] = data["scenarios"]
     assert scenario["scenario"] == "worker_pool"
     rows = {r["remedy"]: r for r in scenario["variants"]}
