@@ -333,7 +333,9 @@ class _Search:
                 break
             n += 1
             ex = run_once(self.spec.func, strategy, settings, observers=self.detectors)
-            token = schedule.encode(ex.choices) if self.detectors else None
+            # the token names the schedule in race reports: made only when this execution raced
+            token = schedule.encode(ex.choices) if any(
+                getattr(det, "races_in_execution", 1) for det in self.detectors) else None
             for det in self.detectors:
                 det.end(token)
             raw = self.graded_failure(ex)

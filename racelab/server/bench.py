@@ -215,7 +215,8 @@ class Loader:
         self.wrk = found if (use_wrk is None or use_wrk) else None
         self.name = "wrk (1 thread)" if self.wrk else "racelab.server.loadgen (one Python thread)"
 
-    def run(self, host: str, port: int, connections: int, duration: float, path: str = "/") -> tuple[float, float, float, int]:
+    def run(self, host: str, port: int, connections: int, duration: float,
+            path: str = "/") -> tuple[float, float, float, int]:
         """(requests/s of 2xx responses, p50 ms, p99 ms, errors)."""
         if self.wrk:
             return _run_wrk(self.wrk, host, port, connections, duration, path)
@@ -228,7 +229,8 @@ class Loader:
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
-def _run_wrk(wrk: str, host: str, port: int, connections: int, duration: float, path: str) -> tuple[float, float, float, int]:
+def _run_wrk(wrk: str, host: str, port: int, connections: int, duration: float,
+             path: str) -> tuple[float, float, float, int]:
     seconds = max(1, round(duration))
     argv = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s",
             f"http://{host}:{port}{path}"]

@@ -33,7 +33,10 @@ closes the connection otherwise. Each open connection has exactly one entry.
 
 Graceful shutdown: stop accepting (close the listener), close every connection that is idle,
 answer requests already received with ``Connection: close``, wait up to ``drain_timeout`` for the
-rest, then stop the workers.
+rest, then stop the workers. The drain step reads the state of every open connection, including
+one a worker owns at that moment: a known, benign race (``racelab run`` reports it on
+``Conn.state``): the loop closes only a connection it reads as ``IDLE``, and a worker whose re-arm
+then fails (``epoll_ctl`` on a closed fd) drops the connection.
 """
 
 from __future__ import annotations

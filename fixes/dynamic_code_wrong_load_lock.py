@@ -1,0 +1,55 @@
+"""Wrong fix for dynamic_code: relying on the import lock. Loading happens under a lock,
+but the check of the registry stays outside it: both threads still find the plugin
+missing, and each loads it in turn.
+"""
+
+import threading
+import types
+
+EXPECTED_FAILURE = "assertion"
+
+PLUGIN_SOURCE = '''
+handlers = []
+
+
+def init(registry_log):
+    registry_log.append("gzip")
+    handlers.append("gzip")
+'''
+
+
+class PluginRegistry:
+    def __init__(self) -> None:
+        self.loaded: dict[str, types.ModuleType] = {}
+        self.init_log: list[str] = []
+        self.load_lock = threading.Lock()
+
+    def _load(self, name: str) -> types.ModuleType:
+        module = types.ModuleType(name)
+        exec(compile(PLUGIN_SOURCE, f"<plugin {name}>", "exec"), module.__dict__)
+        module.init(self.init_log)
+        return module
+
+    def get(self, name: str) -> types.ModuleType:
+        if name not in self.loaded:  # check, outside the lock ...
+            with self.load_lock:  # ... so two threads still load in turn
+                module = self._load(name)
+            self.loaded[name] = module
+        return self.loaded[name]
+
+
+def scenario_dynamic_code() -> int:
+    registry = PluginRegistry()
+    seen: list[types.ModuleType] = []
+
+    def handle_request() -> None:
+        seen.append(registry.get("gzip"))
+
+    threads = [threading.Thread(target=handle_request) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(registry.init_log) == 1, f"the plugin was initialised {len(registry.init_log)} times"
+    assert seen[0] is seen[1], "two threads hold two copies of one plugin"
+    return len(registry.init_log)
