@@ -86,6 +86,11 @@ class TaskState(enum.Enum):
     DONE = "done"
 
 
+RUNNABLE = TaskState.RUNNABLE
+BLOCKED = TaskState.BLOCKED
+DONE = TaskState.DONE
+
+
 class FailureKind(enum.Enum):
     ASSERTION = "assertion"
     EXCEPTION = "exception"
@@ -134,7 +139,7 @@ class Task:
         self.name = name
         self.thread = thread
         self.daemon = daemon
-        self.state = TaskState.RUNNABLE
+        self.state = RUNNABLE
         self.ready: Callable[[], bool] | None = None
         self.deadline: float | None = None
         self.timed_out = False
@@ -148,9 +153,9 @@ class Task:
         self.pending: tuple[Hashable, bool] = (NO_OP, False)
 
     def eligible(self, clock: float) -> bool:
-        if self.state is TaskState.RUNNABLE:
+        if self.state is RUNNABLE:
             return True
-        if self.state is TaskState.BLOCKED:
+        if self.state is BLOCKED:
             if self.deadline is not None and clock >= self.deadline:
                 return True
             return self.ready is not None and self.ready()
@@ -270,8 +275,7 @@ class Execution:
         self.blocked = 0
         self.keepalive: list[Any] = []
         self.result: Any = None
-        self._teardown = _allocate_lock()
-        self._teardown.acquire()
+        self._teardown_lock: Any = None
         self.serial = next(_serials)
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -298,12 +302,12 @@ class Execution:
                 self._record_crash(main, exc)
             if self.step_hook is not None:
                 self.strategy.observe_end(  # type: ignore[attr-defined]
-                    [(t.tid, t.pending) for t in self.tasks if t.state is TaskState.BLOCKED])
+                    [(t.tid, t.pending) for t in self.tasks if t.state is BLOCKED])
             self._tear_down(main)
         finally:
             _tls.task = None
             _active = None
-            main.state = TaskState.DONE
+            main.state = DONE
 
     def _add(self, task: Task) -> None:
         self.tasks.append(task)
@@ -311,14 +315,23 @@ class Execution:
 
     def _wait_for_non_daemon(self, main: Task) -> None:
         def done() -> bool:
-            return all(t.state is TaskState.DONE or t.daemon for t in self.tasks if t.tid)
+            return all(t.state is DONE or t.daemon for t in self.tasks if t.tid)
 
         self.block(main, done, "the end of non-daemon threads")
+
+    @property
+    def _teardown(self) -> Any:
+        """Released by each torn-down task as it finishes unwinding (made on first use)."""
+        if self._teardown_lock is None:
+            lock = _allocate_lock()
+            lock.acquire()
+            self._teardown_lock = lock
+        return self._teardown_lock
 
     def _tear_down(self, main: Task) -> None:
         self.stopping = True
         for task in self.tasks:
-            if task is main or task.state is TaskState.DONE:
+            if task is main or task.state is DONE:
                 continue
             task.abort = True
             task.wake.release()
@@ -333,7 +346,7 @@ class Execution:
                 f"thread {task.name} ran for {self.hang_timeout:g} s without reaching a scheduling point "
                 "(an infinite loop in uninstrumented code, or a real blocking call racelab does not control)",
                 task.name)
-        task.state = TaskState.DONE
+        task.state = DONE
         if task.worker is not None:
             task.worker = None  # the OS thread is lost; it unwinds on its own if it ever returns
 
@@ -377,7 +390,7 @@ class Execution:
     def task_finished(self, task: Task) -> None:
         """Called on the task's own OS thread as its body ends (normally or not)."""
         worker = task.worker
-        task.state = TaskState.DONE
+        task.state = DONE
         if self.stopping and self.current is not task:
             # Torn down from outside: report back to the main task and go idle.
             self._release_worker(worker)
@@ -407,7 +420,7 @@ class Execution:
     def _wake_main_for_stop(self) -> None:
         main = self.tasks[0]
         self.stopping = True
-        if main.state is not TaskState.DONE:
+        if main.state is not DONE:
             main.abort = True
             self.current = main
             main.wake.release()
@@ -460,7 +473,7 @@ class Execution:
             return True
         if timeout is not None and timeout <= 0:
             return False
-        task.state = TaskState.BLOCKED
+        task.state = BLOCKED
         task.ready = ready
         task.deadline = None if timeout is None else self.clock + timeout
         task.timed_out = False
@@ -479,9 +492,9 @@ class Execution:
         return not task.timed_out
 
     def _activate(self, task: Task) -> None:
-        if task.state is TaskState.BLOCKED:
+        if task.state is BLOCKED:
             self.blocked -= 1
-            task.state = TaskState.RUNNABLE
+            task.state = RUNNABLE
             task.timed_out = not (task.ready is not None and task.ready())
             task.ready = None
             task.deadline = None
@@ -501,53 +514,54 @@ class Execution:
         if task.abort:
             raise Abort
 
-    def _eligible(self) -> list[Task]:
+    def _eligible(self) -> list[int]:
         clock = self.clock
-        if self.blocked == 0:
-            return [t for t in self.tasks if t.state is TaskState.RUNNABLE]
-        return [t for t in self.tasks if t.eligible(clock)]
+        return [t.tid for t in self.tasks if t.eligible(clock)]
 
     def _choose(self, task: Task) -> Task | None:
         """Pick the next task; ``task`` is the one at the point (maybe blocked or done)."""
         self.clock += STEP_TIME
-        runnable = self._eligible()
-        if not runnable:
+        tasks = self.tasks
+        if self.blocked == 0:
+            ids = [t.tid for t in tasks if t.state is RUNNABLE]
+        else:
+            ids = self._eligible()
+            if ids and self.step - self.last_advance > SPIN_STEPS_BEFORE_TIMEOUT and self._advance_clock():
+                ids = self._eligible()
+        if not ids:
             if not self._advance_clock():
                 return None
-            runnable = self._eligible()
-        elif self.blocked and self.step - self.last_advance > SPIN_STEPS_BEFORE_TIMEOUT:
-            if self._advance_clock():
-                runnable = self._eligible()
-        if len(runnable) == 1:
-            nxt = runnable[0]
+            ids = self._eligible()
+        if len(ids) == 1:
+            nxt = tasks[ids[0]]
             if nxt is not task:
                 task.run_len = 0
             if self.step_hook is not None:
                 self.step_hook(nxt.tid, nxt.pending, False)
             return nxt
-        current_ok = task.state is TaskState.RUNNABLE
-        if current_ok and task.run_len >= FAIR_QUANTUM:
-            runnable = [t for t in runnable if t is not task]
-            current_ok = False
-            if len(runnable) == 1:
+        current = task.tid if task.state is RUNNABLE else None
+        if current is not None and task.run_len >= FAIR_QUANTUM:
+            ids.remove(current)
+            current = None
+            if len(ids) == 1:
+                nxt = tasks[ids[0]]
                 if self.step_hook is not None:
-                    self.step_hook(runnable[0].tid, runnable[0].pending, False)
-                return runnable[0]
-        ids = [t.tid for t in runnable]
+                    self.step_hook(nxt.tid, nxt.pending, False)
+                return nxt
         try:
-            tid = self.strategy.next_task(ids, task.tid if current_ok else None)
+            tid = self.strategy.next_task(ids, current)
         except RacelabError as exc:
             self.fail_with_error(exc)
         self.choices.append(tid)
-        if current_ok and tid != task.tid:
+        if current is not None and tid != current:
             self.preemptions += 1
-        nxt = self.tasks[tid]
+        nxt = tasks[tid]
         if self.step_hook is not None:
             self.step_hook(tid, nxt.pending, True)
         return nxt
 
     def _advance_clock(self) -> bool:
-        deadlines = [t.deadline for t in self.tasks if t.state is TaskState.BLOCKED and t.deadline is not None]
+        deadlines = [t.deadline for t in self.tasks if t.state is BLOCKED and t.deadline is not None]
         if not deadlines:
             return False
         self.clock = max(self.clock, min(deadlines))
@@ -562,14 +576,14 @@ class Execution:
         if task.tid == 0:
             raise Abort
         self._wake_main_for_stop()
-        task.state = TaskState.RUNNABLE
+        task.state = RUNNABLE
         task.abort = True
         task.wake.acquire()
         raise Abort
 
     def _record_deadlock(self, task: Task) -> None:
         if self.failure is None:
-            waiting = [t for t in self.tasks if t.state is TaskState.BLOCKED]
+            waiting = [t for t in self.tasks if t.state is BLOCKED]
             if len(waiting) == 1 and waiting[0].tid == 0 and waiting[0].waiting_for.startswith("the end"):
                 message = "deadlock: the main thread waits for threads that can never run"
             else:

@@ -25,6 +25,7 @@ closure cells ``(id(scope), name)`` / ``nonlocal count``.
 
 from __future__ import annotations
 
+import _thread
 import array
 import collections
 import operator
@@ -56,6 +57,8 @@ ITEM_TYPES = frozenset({
 _IMMUTABLE = frozenset({tuple, str, bytes, frozenset, range, int, float, type(None)})
 
 _DATA, _SKIP, _INSTANCE, _DYNAMIC = 0, 1, 2, 3
+#: Thread-local storage: ours under exploration, CPython's in live mode. Never shared.
+_THREAD_LOCALS = (local, _thread._local)
 _kinds: dict[tuple[type, str], int] = {}
 _store_kinds: dict[tuple[type, str], int] = {}
 
@@ -78,7 +81,7 @@ _MISSING = object()
 def _load_kind(tp: type, name: str) -> int:
     if issubclass(tp, _ModuleType) or issubclass(tp, type):
         return _DYNAMIC
-    if issubclass(tp, local):
+    if issubclass(tp, _THREAD_LOCALS):
         return _SKIP
     ca = _class_attr(tp, name)
     if ca is _MISSING:
@@ -94,7 +97,7 @@ def _load_kind(tp: type, name: str) -> int:
 
 
 def _store_kind(tp: type, name: str) -> int:
-    if issubclass(tp, local):
+    if issubclass(tp, _THREAD_LOCALS):
         return _SKIP
     if issubclass(tp, _ModuleType) or issubclass(tp, type):
         return _DATA

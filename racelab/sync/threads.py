@@ -13,7 +13,7 @@ import threading as _threading
 from typing import Any
 
 from racelab._core import control
-from racelab._core.control import FAIR_QUANTUM, NO_OP, TaskState
+from racelab._core.control import DONE, FAIR_QUANTUM, NO_OP
 from racelab.sync.locks import _ctx
 
 Thread = _threading.Thread
@@ -72,7 +72,7 @@ def join(self: Any, timeout: float | None = None) -> None:
     ex.schedule(task, ("end", target.tid), False)
     if ex.verbose:
         ex.record_point(task, f"join {self.name}", None, None)
-    if ex.block(task, lambda: target.state is TaskState.DONE, f"thread {self.name} to finish", timeout):
+    if ex.block(task, lambda: target.state is DONE, f"thread {self.name} to finish", timeout):
         ex.hb_acquire(task, ("end", target.tid))
     return None
 
@@ -86,7 +86,7 @@ def is_alive(self: Any) -> bool:
         return False if self is not _threading.main_thread() else True
     if ex is None or getattr(self, "_rl_ex", None) is not ex:
         return False
-    return target.state is not TaskState.DONE
+    return target.state is not DONE
 
 
 def _newname(template: str = "Thread-%d") -> str:
@@ -122,14 +122,14 @@ def enumerate() -> list[Any]:  # noqa: A001 - mirrors threading.enumerate
     ex, task = _ctx()
     if task is None or ex is None:
         return _orig_enumerate()
-    return [t.thread for t in ex.tasks if t.state is not TaskState.DONE]
+    return [t.thread for t in ex.tasks if t.state is not DONE]
 
 
 def active_count() -> int:
     ex, task = _ctx()
     if task is None or ex is None:
         return _orig_active_count()
-    return sum(1 for t in ex.tasks if t.state is not TaskState.DONE)
+    return sum(1 for t in ex.tasks if t.state is not DONE)
 
 
 _local_lock = _thread.allocate_lock()
