@@ -31,14 +31,14 @@ def add_exploration_options(p: argparse.ArgumentParser, *, with_budget: bool = T
         p.add_argument("--strategy", choices=("portfolio", "random", "pct", "dfs", "dpor"),
                        help="how to choose schedules (default: portfolio)")
         p.add_argument("--seed", type=int, help="seed of the random strategies (default 0)")
-        p.add_argument("--max-schedules", type=_positive_int, metavar="N", help="stop after N schedules (default 1000)")
-        p.add_argument("--time-limit", type=_positive_float, metavar="SECONDS",
+        p.add_argument("--max-schedules", type=positive_int, metavar="N", help="stop after N schedules (default 1000)")
+        p.add_argument("--time-limit", type=positive_float, metavar="SECONDS",
                        help="stop exploring a scenario after this long (default 10)")
-        p.add_argument("--preemption-bound", type=_natural, metavar="K", help="dfs: at most K preemptions (default 2)")
-        p.add_argument("--depth", type=_positive_int, metavar="D", help="pct: bug depth (default 3)")
-    p.add_argument("--max-steps", type=_positive_int, metavar="N",
+        p.add_argument("--preemption-bound", type=natural, metavar="K", help="dfs: at most K preemptions (default 2)")
+        p.add_argument("--depth", type=positive_int, metavar="D", help="pct: bug depth (default 3)")
+    p.add_argument("--max-steps", type=positive_int, metavar="N",
                    help="scheduling steps of one execution before it counts as a livelock (default 20000)")
-    p.add_argument("--max-threads", type=_positive_int, metavar="N", help="threads a scenario may start (default 64)")
+    p.add_argument("--max-threads", type=positive_int, metavar="N", help="threads a scenario may start (default 64)")
     p.add_argument("--instrument", action="append", default=[], metavar="MODULE",
                    help="also instrument this module or package (repeatable)")
     p.add_argument("--fail-on-race", action="store_true", default=None, help="a data race is a failure")
@@ -56,14 +56,14 @@ def settings_from(args: argparse.Namespace) -> Any:
     return Settings(instrument=tuple(getattr(args, "instrument", ()) or ()), **values)
 
 
-def _positive_int(text: str) -> int:
-    value = _natural(text)
+def positive_int(text: str) -> int:
+    value = natural(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
     return value
 
 
-def _natural(text: str) -> int:
+def natural(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -73,7 +73,7 @@ def _natural(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import racelab
+from racelab.cli import natural, positive_float, positive_int
 from racelab.strategies import NAMES
 from racelab.errors import UsageError
 from racelab.lab.catalogue import catalogue, scenario_files
@@ -42,11 +43,11 @@ def _add_compare(subparsers: Any) -> None:
     p.add_argument("fixes", nargs="*", help="fix files (default: fixes/<scenario>_*.py beside the scenarios folder)")
     p.add_argument("--strategy", choices=STRATEGIES, default=DEFAULTS["strategy"])
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"])
-    p.add_argument("--max-schedules", type=_positive_int, default=DEFAULTS["max_schedules"])
-    p.add_argument("--time-limit", type=_positive_float, default=None, help="seconds per variant")
-    p.add_argument("--preemption-bound", type=_non_negative_int, default=DEFAULTS["preemption_bound"])
-    p.add_argument("--cost-runs", type=_non_negative_int, default=20, help="uncontrolled runs timed per variant (0: skip)")
-    p.add_argument("--cost-timeout", type=_positive_float, default=5.0, help="seconds before an uncontrolled run counts as hung")
+    p.add_argument("--max-schedules", type=positive_int, default=DEFAULTS["max_schedules"])
+    p.add_argument("--time-limit", type=positive_float, default=None, help="seconds per variant")
+    p.add_argument("--preemption-bound", type=natural, default=DEFAULTS["preemption_bound"])
+    p.add_argument("--cost-runs", type=natural, default=20, help="uncontrolled runs timed per variant (0: skip)")
+    p.add_argument("--cost-timeout", type=positive_float, default=5.0, help="seconds before an uncontrolled run counts as hung")
     p.add_argument("--strict", action="store_true", help="exit 1 when a variant does not behave as expected")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.set_defaults(func=run_compare)
@@ -57,27 +58,6 @@ def _add_list(subparsers: Any) -> None:
     p.add_argument("folder", nargs="?", default="scenarios", help="the scenarios folder (default: scenarios)")
     p.add_argument("--json", action="store_true", help="print the catalogue as JSON")
     p.set_defaults(func=run_list)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text}")
-    return value
 
 
 def _settings(args: argparse.Namespace) -> Any:
