@@ -52,8 +52,8 @@ _get_ident = _thread.get_ident
 _start_new_thread = _thread.start_new_thread
 _real_monotonic = _time.monotonic
 
-#: Consecutive steps a task may take while others are runnable before it must let one of
-#: them run (fairness for spin loops such as Peterson's lock).
+#: Consecutive read-only steps a task may take while others are runnable before it must
+#: let one of them run (fairness for spin loops such as Peterson's lock).
 FAIR_QUANTUM = 64
 #: Steps without the virtual clock moving, while timed waiters exist, before the clock
 #: jumps to the earliest deadline (a spin loop that waits for a sleeper makes progress).
@@ -298,6 +298,14 @@ class Execution:
                 self._wait_for_non_daemon(main)
             except Abort:
                 pass
+            except KeyboardInterrupt:
+                # Ctrl-C reaches the main thread, maybe while another task holds the baton:
+                # let that task stop at its next scheduling point, then unwind everything.
+                self.stopping = True
+                if self.current is not main:
+                    main.wake.acquire(True, self.hang_timeout)
+                self._tear_down(main)
+                raise
             except BaseException as exc:  # noqa: BLE001
                 self._record_crash(main, exc)
             if self.step_hook is not None:
@@ -427,11 +435,12 @@ class Execution:
 
     # ---- scheduling ------------------------------------------------------------------
 
-    def schedule(self, task: Task, key: Hashable = ANY, write: bool = True) -> None:
+    def schedule(self, task: Task, key: Hashable = ANY, write: bool = True, progress: bool = False) -> None:
         """A scheduling point in ``task``, which holds the baton and is about to do ``key``.
 
         ``key`` names what the next operation touches (``write``: whether it changes it);
-        only strategies that reduce by independence (DPOR) look at it.
+        only strategies that reduce by independence (DPOR) look at it. ``progress``: the
+        operation changes shared data, so the thread is not merely spinning.
         """
         if self.stopping:
             raise Abort
@@ -441,7 +450,9 @@ class Execution:
         self.step += 1
         if self.step > self.max_steps:
             self._livelock(task)
-        task.run_len += 1
+        # A thread that only reads or polls while others could run may be spinning: after
+        # FAIR_QUANTUM such steps it lets another thread run. A data write is progress.
+        task.run_len = 0 if progress else task.run_len + 1
         nxt = self._choose(task)
         if nxt is not task:
             assert nxt is not None

@@ -312,6 +312,13 @@ def _lock_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
     join_into = vclock.join_into
     engine_files = _engine_files
     getframe = sys._getframe
+    last_user_code: list[CodeType | None] = [None]  # the last ``with`` site's code, when user code
+
+    def _user_code(code: CodeType) -> bool:
+        if engine_files.get(code.co_filename, True) and _is_engine(code):
+            return False
+        last_user_code[0] = code
+        return True
 
     def order_acquired(record: _ThreadRecord, key: int, lock_class: str, frame: FrameType | None) -> None:
         if frame is not None and engine_files.get(frame.f_code.co_filename, True):
@@ -399,13 +406,14 @@ def _lock_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
             held = record.held
             frame = getframe(1)
             code = frame.f_code
-            if held or engine_files.get(code.co_filename, True):
+            if held or (code is not last_user_code[0] and not _user_code(code)):
                 order_acquired(record, key, lock_class, frame)
             else:
                 held.append([key, lock_class, code, frame.f_lasti, 1])
         return True
 
-    def exit(wrapper: LiveLock, *exc: object) -> None:  # ``given``, inlined, then the release
+    def exit(wrapper: LiveLock, kind: object, value: object, traceback: object) -> None:
+        # ``given``, inlined, then the release
         try:
             record: _ThreadRecord = local.record
         except AttributeError:
@@ -414,8 +422,12 @@ def _lock_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
         key = wrapper._key
         if wrapper._class is not None:
             held = record.held
-            if held and held[-1][0] == key and held[-1][4] == 1:
-                held.pop()
+            if held:
+                top = held[-1]
+                if top[0] == key and top[4] == 1:
+                    held.pop()
+                else:
+                    order_released(record, key)
             else:
                 order_released(record, key)
         state = locks.get(key)
@@ -489,10 +501,18 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
                         code, at = None, 0
                     else:
                         code, at = frame.f_code, frame.f_lasti
-                    if op is write:
-                        cell[:] = (me, now, code, at, -1, 0, None, 0, None)
+                    # (item stores: a slice assignment costs a tuple and a slice object)
+                    if op is write:  # supersedes every recorded access: reset the cell
+                        cell[0] = me
+                        cell[1] = now
+                        cell[2] = code
+                        cell[3] = at
+                        cell[4] = -1  # (no read epoch: fields 5-7 are not read any more)
                     else:  # this read happens after the recorded one: it stands for both
-                        cell[4:8] = (me, now, code, at)
+                        cell[4] = me
+                        cell[5] = now
+                        cell[6] = code
+                        cell[7] = at
                     return
             detector_access(me, op, loc, name, frame)
         finally:

@@ -34,6 +34,7 @@ import types
 from typing import Any
 
 from racelab._core import control
+from racelab._core.control import ANY
 from racelab._core.events import Op
 from racelab.sync.files import tracked_open
 from racelab.sync.threads import local
@@ -167,7 +168,7 @@ def _short(value: Any) -> str:
 
 def _point(ex: control.Execution, task: control.Task, op: Op, loc: Any, obj: Any, name: str) -> None:
     """The scheduling point before an access, then its event."""
-    ex.schedule(task, loc, op is _WRITE)
+    ex.schedule(task, loc, op is _WRITE, op is _WRITE)
     if ex.verbose:
         ex.record_point(task, f"{op.value} {name}", name, _getframe(2))
     if ex.observers:
@@ -177,12 +178,14 @@ def _point(ex: control.Execution, task: control.Task, op: Op, loc: Any, obj: Any
             obs.access(task.tid, op, loc, name, frame)
 
 
-# Live mode's attribute fast path: (type, attr) -> the location's display name when every
+# Live mode's attribute fast path: type -> attr -> the location's display name when every
 # access of that attribute through that type is a data access, "" when none is. Types whose
 # answer depends on the object (modules, classes, descriptors found on the instance) are not
-# cached: their helpers below answer per call.
-_live_loads: dict[tuple[type, str], str] = {}
-_live_stores: dict[tuple[type, str], str] = {}
+# cached: their helpers below answer per call. (Two dicts deep, not keyed by (type, attr):
+# a fresh tuple key costs an allocation, a hash and a comparison per access.)
+_live_loads: dict[type, dict[str, str]] = {}
+_live_stores: dict[type, dict[str, str]] = {}
+_NO_NAMES: dict[str, str] = {}
 
 
 def _live_load_name(obj: Any, name: str) -> str:
@@ -192,7 +195,7 @@ def _live_load_name(obj: Any, name: str) -> str:
     if kind is None:
         kind = _kinds[(tp, name)] = _load_kind(tp, name)
     if kind == _DATA or kind == _SKIP:
-        text = _live_loads[(tp, name)] = _attr_name(obj, name) if kind == _DATA else ""
+        text = _live_loads.setdefault(tp, {})[name] = _attr_name(obj, name) if kind == _DATA else ""
         return text
     return _attr_name(obj, name) if _is_data_read(obj, name) else ""
 
@@ -202,7 +205,7 @@ def _live_store_name(obj: Any, name: str) -> str:
     tp = type(obj)
     text = _attr_name(obj, name) if _is_data_write(obj, name) else ""
     if not issubclass(tp, (_ModuleType, type)):
-        _live_stores[(tp, name)] = text
+        _live_stores.setdefault(tp, {})[name] = text
     return text
 
 
@@ -220,7 +223,7 @@ def ga(obj: Any, name: str) -> Any:
     if ex is None:
         live = control.live
         if live is not None:
-            text = _live_loads.get((type(obj), name))
+            text = _live_loads.get(type(obj), _NO_NAMES).get(name)
             if text is None:
                 text = _live_load_name(obj, name)
             if text:
@@ -241,7 +244,7 @@ def sa(obj: Any, name: str, value: Any) -> None:
     if ex is None:
         live = control.live
         if live is not None:
-            text = _live_stores.get((type(obj), name))
+            text = _live_stores.get(type(obj), _NO_NAMES).get(name)
             if text is None:
                 text = _live_store_name(obj, name)
             if text:
@@ -308,9 +311,9 @@ def _item_point(ex: control.Execution, task: control.Task, op: Op, obj: Any, key
         if ex.step_hook is not None:
             # a slice or a deletion concerns the whole container (indices shift, ranges overlap)
             whole = whole or type(key) is slice
-            ex.schedule(task, id(obj) if whole else (id(obj), _item_key(obj, key)), op is _WRITE)
+            ex.schedule(task, id(obj) if whole else (id(obj), _item_key(obj, key)), op is _WRITE, op is _WRITE)
         else:
-            ex.schedule(task)
+            ex.schedule(task, ANY, op is _WRITE, op is _WRITE)
         if ex.verbose:
             ex.record_point(task, f"{op.value} {name}", name, _getframe(2))
         if ex.observers:
@@ -385,7 +388,7 @@ def _name_point(op: Op, loc: Any, name: str, obj: Any) -> bool:
     task = getattr(_tls, "task", None)
     if task is None:
         return False
-    ex.schedule(task, loc, op is _WRITE)
+    ex.schedule(task, loc, op is _WRITE, op is _WRITE)
     if ex.verbose:
         ex.record_point(task, f"{op.value} {name}", name, _getframe(2))
     if ex.observers:
@@ -445,7 +448,7 @@ def mc(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
     if task is not None:
         tp = type(obj)
         if tp in ATOMIC_TYPES:
-            ex.schedule(task, id(obj), True)
+            ex.schedule(task, id(obj), True, True)
             if ex.verbose:
                 ex.record_point(task, f"{tp.__name__}.{name}()", None, _getframe(1))
             if ex.observers:

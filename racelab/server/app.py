@@ -5,8 +5,16 @@
 * ``GET /work?wait_ms=W&compute_ms=C``: sleeps W ms (I/O wait) then spins for C ms of the
   thread's own CPU time (compute), for the pool-sizing experiment;
 * ``POST /_reload``: reloads the configuration (version + 1);
+* ``GET /plaintext``: the trivial handler of the benchmark (TechEmpower's "plaintext" test): a
+  constant response, no request id echoed, no configuration read, no pooled buffer. It is
+  counted and logged like every other route; its bytes are ``PLAINTEXT``, which the asyncio
+  yardstick (``asyncio_peer.py``) sends too;
 * ``GET /_stats[?check_log=1]``: the server's own view as JSON, for reconciliation. It is neither
   counted nor logged, so the client's tally and the server's must match exactly.
+
+``STATIC_PATHS`` lists the routes whose response depends on nothing but the request bytes (and
+whether the connection closes after it): the reactor may remember such a response by the exact
+bytes of the request and answer a byte-identical request without parsing it again.
 """
 
 from __future__ import annotations
@@ -17,6 +25,14 @@ from typing import Any, Callable
 
 from racelab.server import http
 from racelab.server.state import SharedState
+
+
+PLAINTEXT_BODY = b"Hello, World!"
+PLAINTEXT = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s" % (
+    len(PLAINTEXT_BODY), PLAINTEXT_BODY)
+PLAINTEXT_CLOSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (
+    len(PLAINTEXT_BODY), PLAINTEXT_BODY)
+STATIC_PATHS = frozenset((b"/plaintext",))
 
 
 class App:
@@ -30,6 +46,11 @@ class App:
         if path == b"/_stats":
             return self._stats(req, close)
         rid = req.request_id
+        if path == b"/plaintext" and req.method == b"GET":
+            data = PLAINTEXT_CLOSE if close else PLAINTEXT
+            self.state.counters.record(200, len(data))
+            self.state.log.log(req.method, path, 200, len(data), rid)
+            return data
         if path == b"/_reload":
             version = self.state.config.reload()
             status, body, extra = 200, b"reloaded %d\n" % version, b""
@@ -41,6 +62,11 @@ class App:
         self.state.counters.record(status, len(data))
         self.state.log.log(req.method, path, status, len(data), rid)
         return data
+
+    @staticmethod
+    def is_static(req: http.Request) -> bool:
+        """True when the response to ``req`` depends on its bytes alone (see ``STATIC_PATHS``)."""
+        return req.method == b"GET" and req.path in STATIC_PATHS and not req.body
 
     def _hello(self, rid: bytes) -> tuple[bytes | bytearray, bytes]:
         cfg = self.state.config.current()

@@ -83,6 +83,10 @@ class ConnState(enum.Enum):
     CLOSED = "closed"
 
 
+class Quiet(enum.Enum):
+    QUIET = "quiet"  # a pool worker's keep window passed without a request
+
+
 @dataclass(frozen=True)
 class ServerOptions:
     host: str = "127.0.0.1"
@@ -97,6 +101,11 @@ class ServerOptions:
     backlog: int = 4096
     log_path: str | None = None
     drain_timeout: float = 10.0
+    keep_window: float = 0.002
+    """Pool model: after answering, a worker waits this long (s) for the connection's next
+    request before re-arming the fd and going back to the idle stack (0: never waits)."""
+    keep_requests: int = 64
+    """Pool model: the most requests one worker answers on one connection per hand-over."""
 
 
 class Conn:
@@ -147,6 +156,9 @@ class Server:
         self._ep: Any = None
         self._listener: socket.socket | None = None
         self._wake_fd = -1
+        self._static: dict[bytes, bytes] = {}
+        self._static_on = self.state.log.path is None  # a logged request must reach the handler
+        self._tls = threading.local()
 
     # ------------------------------------------------------------------ setup and teardown
 
@@ -193,6 +205,9 @@ class Server:
             self._teardown()
 
     def _loop(self) -> None:
+        if self.options.model is Model.INLINE:
+            self._inline_loop()
+            return
         ep, conns = self._ep, self._conns
         listen_fd = self._listener.fileno() if self._listener else -1
         wake_fd = self._wake_fd
@@ -226,6 +241,98 @@ class Server:
                     self._stop_accepting()
                 if self._drain_step() or now >= drain_until:
                     return
+
+    def _inline_loop(self) -> None:
+        """The inline model's loop, its hot path spelled out with local names.
+
+        The common event, an idle connection whose read brings one request the loop has
+        answered before with a static response (see ``_remember_static``), costs a dict lookup
+        and two system calls (``read``, ``write``) on the raw fd. The responses of one ``poll``
+        batch are counted once, after the batch, or before anything else runs in between (a
+        ``/_stats`` answer must include every response already sent). Anything else goes to
+        the general path, ``_inline_event``."""
+        ep_poll, conns_get = self._ep.poll, self._conns.get
+        listen_fd = self._listener.fileno() if self._listener else -1
+        wake_fd, stop = self._wake_fd, self._stop_requested
+        static_get, no_static = self._static.get, {}.get
+        record_many = self.state.counters.record_many
+        read, write, monotonic = os.read, os.write, time.monotonic
+        idle_state, idle_timeout, recv_size, max_events = ConnState.IDLE, self._idle_timeout, RECV_SIZE, MAX_EVENTS
+        event = self._inline_event
+        last_clean = monotonic()
+        drain_until: float | None = None
+        while True:
+            events = ep_poll(self._poll_timeout(drain_until is not None), max_events)
+            now = monotonic()
+            idle_deadline = now + idle_timeout
+            lookup = static_get if self._static_on and not stop.is_set() else no_static
+            served = nbytes = 0
+            for fd, ev in events:
+                conn = conns_get(fd)
+                if conn is None:
+                    if served:
+                        record_many(200, nbytes, served)
+                        served = nbytes = 0
+                    self._other_event(fd, listen_fd, wake_fd)
+                    continue
+                if conn.state is idle_state:
+                    try:
+                        data = read(fd, recv_size)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        data = None
+                    if data:
+                        out = lookup(data)
+                        if out is not None:
+                            served += 1
+                            nbytes += len(out)
+                            try:
+                                sent = write(fd, out)
+                            except BlockingIOError:
+                                sent = 0
+                            except OSError:
+                                sent = -1
+                            if sent == len(out):
+                                conn.deadline = idle_deadline
+                                continue
+                            record_many(200, nbytes, served)
+                            served = nbytes = 0
+                            if sent < 0:
+                                self._note_event("resets")
+                            conn.deadline = idle_deadline
+                            self._after_send(conn, out, sent, False)
+                            continue
+                    if served:
+                        record_many(200, nbytes, served)
+                        served = nbytes = 0
+                    self._inline_data(conn, data)
+                else:
+                    if served:
+                        record_many(200, nbytes, served)
+                        served = nbytes = 0
+                    event(conn, ev)
+            if served:
+                record_many(200, nbytes, served)
+            if self._deadlines and self._deadlines[0][0] <= now:
+                self._expire(now)
+            if now - last_clean >= 1.0:
+                last_clean = now
+                self._housekeeping()
+            if stop.is_set():
+                if drain_until is None:
+                    drain_until = now + self.options.drain_timeout
+                    self._stop_accepting()
+                if self._drain_step() or now >= drain_until:
+                    return
+
+    def _other_event(self, fd: int, listen_fd: int, wake_fd: int) -> None:
+        if fd == listen_fd:
+            self._accept()
+        elif fd == wake_fd:
+            self._drain_wake()
+        elif fd in self._children:
+            self._child_readable(fd)
 
     def _poll_timeout(self, draining: bool) -> float:
         if draining or self._children:
@@ -283,12 +390,16 @@ class Server:
     def _process(self, conn: Conn, data: bytes) -> tuple[bytes, bool]:
         """Append ``data``, answer every complete request; returns (output, close afterwards)."""
         inbuf = conn.inbuf
+        fresh = not inbuf
         inbuf += data
         requests, error = http.parse_requests(inbuf, self._max_header)
         if error is None and len(requests) == 1:  # the common case, kept short: one request
             req = requests[0]
             close = not req.keep_alive or self._stop_requested.is_set()
-            return self.app(req, close), close
+            out = self.app(req, close)
+            if fresh and not close and not inbuf and self._static_on and self.app.is_static(req):
+                self._remember_static(bytes(data), out)
+            return out, close
         app = self.app
         out: list[bytes] = []
         close = False
@@ -308,6 +419,24 @@ class Server:
             close = True  # the last response went out without the header; close after it anyway
         return b"".join(out), close
 
+    def _remember_static(self, request: bytes, response: bytes) -> None:
+        """``request`` (exactly one whole request, keep-alive, no body) was answered by a static
+        route: a byte-identical request gets the same bytes. Bounded like the head cache; each
+        step is one atomic dict call, so workers may share the table."""
+        static = self._static
+        if len(static) >= http.HEAD_CACHE_SIZE:
+            static.clear()
+        static[request] = response
+
+    def _respond(self, conn: Conn, data: bytes) -> tuple[bytes, bool]:
+        """``_process``, after a look into the table of remembered static responses."""
+        if not conn.inbuf and self._static_on:
+            out = self._static.get(data)
+            if out is not None and not self._stop_requested.is_set():
+                self.state.counters.record(200, len(out))
+                return out, False
+        return self._process(conn, data)
+
     def _timeout_for(self, conn: Conn) -> float:
         opts = self.options
         return opts.header_timeout if conn.inbuf else opts.idle_timeout
@@ -319,10 +448,16 @@ class Server:
             self._loop_owned_event(conn, ev)
             return
         try:
-            data = conn.sock.recv(RECV_SIZE)
+            data: bytes | None = conn.sock.recv(RECV_SIZE)
         except BlockingIOError:
             return
         except OSError:
+            data = None
+        self._inline_data(conn, data)
+
+    def _inline_data(self, conn: Conn, data: bytes | None) -> None:
+        """The loop read ``data`` from ``conn`` (None: the read failed, b"": end of stream)."""
+        if data is None:
             self._note_event("resets")
             self._close(conn)
             return
@@ -416,34 +551,72 @@ class Server:
             self._reject(conn)
 
     def _pool_work(self, conn: Conn) -> None:
-        """Runs on a worker that owns ``conn`` (its fd is disarmed) until it re-arms or hands back."""
+        """Runs on a worker that owns ``conn`` (its fd is disarmed) until it re-arms or hands back.
+
+        After an answer the worker keeps the connection for up to ``keep_window`` seconds, waiting
+        (in ``poll`` on that fd alone, the GIL released) for the client's next request, and answers
+        it too, up to ``keep_requests`` requests: a busy keep-alive connection then costs no
+        hand-off between the loop and a worker per request, only per burst. A connection quiet
+        for the window is re-armed and its worker goes back to the idle stack, so idle
+        connections never hold a thread."""
         try:
-            data = conn.sock.recv(RECV_SIZE)
+            data: bytes | None = conn.sock.recv(RECV_SIZE)
         except BlockingIOError:
             self._rearm_read(conn)
             return
         except OSError:
-            self._note_event("resets")
-            self._finish_from_worker(conn)
-            return
-        if not data:
-            self._finish_from_worker(conn)
-            return
-        out, close = self._process(conn, data)
-        conn.deadline = time.monotonic() + self._timeout_for(conn)
-        if out:
-            sent = self._try_send(conn, out)
-            if sent < 0:
+            data = None
+        budget = self.options.keep_requests
+        while True:
+            if not data:
+                if data is None:
+                    self._note_event("resets")
                 self._finish_from_worker(conn)
                 return
-            if sent < len(out):
-                conn.out, conn.close_after, conn.state = out[sent:], close, ConnState.WRITING
-                self._arm(conn, select.EPOLLOUT)
+            out, close = self._respond(conn, data)
+            conn.deadline = _monotonic() + (self._header_timeout if conn.inbuf else self._idle_timeout)
+            if out:
+                sent = self._try_send(conn, out)
+                if sent < 0:
+                    self._finish_from_worker(conn)
+                    return
+                if sent < len(out):
+                    conn.out, conn.close_after, conn.state = out[sent:], close, ConnState.WRITING
+                    self._arm(conn, select.EPOLLOUT)
+                    return
+            if close:
+                self._finish_from_worker(conn)
                 return
-        if close:
-            self._finish_from_worker(conn)
-        else:
-            self._rearm_read(conn)
+            budget -= 1
+            more = self._await_more(conn) if budget > 0 else Quiet.QUIET
+            if more is Quiet.QUIET:
+                self._rearm_read(conn)
+                return
+            data = more
+
+    def _await_more(self, conn: Conn) -> "bytes | None | Quiet":
+        """The connection's next bytes if they arrive within ``keep_window``; ``QUIET`` if they
+        do not (or the server is stopping), b"" at end of stream, None when the read fails."""
+        window = self.options.keep_window
+        if window <= 0 or self._stop_requested.is_set():
+            return Quiet.QUIET
+        poller = getattr(self._tls, "poller", None)
+        if poller is None:
+            poller = select.poll()
+            self._tls.poller = poller
+        poller.register(conn.fd, select.POLLIN)
+        try:
+            ready = poller.poll(window * 1000.0)
+        finally:
+            poller.unregister(conn.fd)
+        if not ready:
+            return Quiet.QUIET
+        try:
+            return conn.sock.recv(RECV_SIZE)
+        except BlockingIOError:
+            return Quiet.QUIET
+        except OSError:
+            return None
 
     def _rearm_read(self, conn: Conn) -> None:
         if self._stop_requested.is_set() and not conn.inbuf:

@@ -80,6 +80,10 @@ _TRACE: collections.deque[str] = collections.deque(maxlen=256)
 class Counters(Protocol):
     def record(self, status: int, nbytes: int) -> None: ...
 
+    def record_many(self, status: int, nbytes: int, count: int) -> None:
+        """``count`` responses of ``status`` totalling ``nbytes``: a loop thread's tally of one
+        ``poll`` batch, recorded at once."""
+
     def snapshot(self) -> dict[str, int]: ...
 
 
@@ -92,15 +96,18 @@ class BrokenCounters:
         self.by_status: dict[int, int] = {}
 
     def record(self, status: int, nbytes: int) -> None:
+        self.record_many(status, nbytes, 1)
+
+    def record_many(self, status: int, nbytes: int, count: int) -> None:
         n = self.requests
         _note("requests")
-        self.requests = n + 1
+        self.requests = n + count
         b = self.bytes_out
         _note("bytes")
         self.bytes_out = b + nbytes
         s = self.by_status.get(status, 0)
         _note("status")
-        self.by_status[status] = s + 1
+        self.by_status[status] = s + count
 
     def snapshot(self) -> dict[str, int]:
         return _flatten(self.requests, self.bytes_out, dict(self.by_status))
@@ -115,7 +122,11 @@ class MutexCounters(BrokenCounters):
 
     def record(self, status: int, nbytes: int) -> None:
         with self._lock:
-            super().record(status, nbytes)
+            super().record_many(status, nbytes, 1)
+
+    def record_many(self, status: int, nbytes: int, count: int) -> None:
+        with self._lock:
+            super().record_many(status, nbytes, count)
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
@@ -134,12 +145,15 @@ class AtomicCounters:
         self.by_status: dict[int, Any] = {}
 
     def record(self, status: int, nbytes: int) -> None:
-        self.requests.add_and_get(1)
+        self.record_many(status, nbytes, 1)
+
+    def record_many(self, status: int, nbytes: int, count: int) -> None:
+        self.requests.add_and_get(count)
         self.bytes_out.add_and_get(nbytes)
         cell = self.by_status.get(status)
         if cell is None:
             cell = self.by_status.setdefault(status, self._new(0))
-        cell.add_and_get(1)
+        cell.add_and_get(count)
 
     def snapshot(self) -> dict[str, int]:
         statuses = {code: cell.get() for code, cell in list(self.by_status.items())}
@@ -181,6 +195,12 @@ class ThreadLocalCounters:
         shard.requests += 1
         shard.bytes_out += nbytes
         shard.by_status[status] = shard.by_status.get(status, 0) + 1
+
+    def record_many(self, status: int, nbytes: int, count: int) -> None:
+        shard = self._shard()
+        shard.requests += count
+        shard.bytes_out += nbytes
+        shard.by_status[status] = shard.by_status.get(status, 0) + count
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
