@@ -411,7 +411,12 @@ class Execution:
             self._wake_main_for_stop()
             return
         self.record_point(task, "finish", None, None)
-        nxt = self._choose(task)
+        try:
+            nxt = self._choose(task)
+        except Abort:  # the strategy failed (a nondeterministic scenario) at this point
+            self._release_worker(worker)
+            self._wake_main_for_stop()
+            return
         self._release_worker(worker)
         if nxt is None:
             self._record_deadlock(task)
@@ -606,6 +611,10 @@ class Execution:
         """A problem with the scenario or racelab itself, not a finding: stop and raise it from explore."""
         if self.error is None:
             self.error = error
+        self.stop_quietly()
+
+    def stop_quietly(self) -> "NoReturn":
+        """End this execution now from the task holding the baton (torn down like a failure)."""
         self.stopping = True
         task = getattr(_tls, "task", None)
         if task is None or task.tid == 0:

@@ -157,8 +157,14 @@ class LiveObserver:
         return tid
 
     def _adopt(self) -> _ThreadRecord:
-        """The record of a thread not started through ``threading.Thread.start``."""
-        self.register(threading.current_thread().name)
+        """The record of a thread not started through ``threading.Thread.start``.
+
+        The record comes first and the name after: naming a thread that ``threading`` does
+        not know makes a ``_DummyThread``, whose constructor takes locks, which asks for the
+        calling thread's record again.
+        """
+        tid = self.register(f"thread {_thread.get_ident()}")
+        self.names[tid] = threading.current_thread().name
         return self._local.record  # type: ignore[no-any-return]
 
     def tid(self) -> int:

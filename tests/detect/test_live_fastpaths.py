@@ -8,7 +8,6 @@ re-entered ``RLock``s, accesses that switch a cell between its fast and slow sha
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -20,9 +19,6 @@ from racelab._core.events import Op
 from racelab.detect import Detector
 from racelab.detect.live import LiveObserver, install, uninstall
 from racelab.instrument import runtime
-
-THIS = os.path.relpath(__file__)
-
 
 @pytest.fixture()
 def detector() -> Iterator[Detector]:
@@ -135,7 +131,7 @@ def test_locked_increments_do_not_race_and_unlocked_ones_do(detector: Detector) 
     finish(detector)
     assert safe.value == 400 and racy.value == 2
     (race,) = detector.races
-    assert race.location == "Box.value" and race.first.file == THIS
+    assert race.location == "Box.value" and race.first.file == __file__
 
 
 def test_a_read_between_writes_of_others_is_still_checked(detector: Detector) -> None:

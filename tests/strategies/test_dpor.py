@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,30 @@ def test_dpor_finds_the_lost_update_and_is_deterministic(tmp_path: Path) -> None
     assert len({(r.schedules, r.failure.schedule) for r in runs}) == 1
     replayed = racelab.replay(runs[0].id, runs[0].failure.schedule)
     assert replayed.failure is not None and replayed.failure.kind == "assertion"
+
+
+ORDERS = '''
+import threading
+
+def scenario_lock_orders():
+    order = []
+    lock = threading.Lock()
+    def work(i):
+        with lock:
+            order.append(i)
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return tuple(order)
+'''
+
+
+def test_dpor_covers_every_order_of_lock_acquisition(tmp_path: Path) -> None:
+    """Soundness: each of the 3! orders is a different outcome, and all must be explored."""
+    path = tmp_path / "orders.py"
+    path.write_text(ORDERS)
+    [result] = racelab.explore(str(path), DPOR)
+    assert result.exhausted
+    assert set(result.outcomes) == {repr(p) for p in itertools.permutations(range(3))}
