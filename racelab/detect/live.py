@@ -44,6 +44,7 @@ import _queue
 import _thread
 import sys
 import threading
+import time
 from types import CodeType, FrameType
 from typing import Any, Callable, Hashable
 
@@ -55,6 +56,8 @@ from racelab.detect.detector import Detector
 
 _WRITE = Op.WRITE
 _RealLock = _thread.allocate_lock
+_sleep = time.sleep
+_monotonic = time.monotonic
 _RealRLock: Any = getattr(threading, "_CRLock", None) or threading._PyRLock  # type: ignore[attr-defined]
 _REAL_CONDITION_INIT: CodeType = threading.Condition.__init__.__code__
 
@@ -393,7 +396,9 @@ def _lock_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
             lock_release(me, key)
 
     def enter(wrapper: LiveLock) -> bool:  # ``taken`` after the real acquire, inlined
-        wrapper._lock.acquire()
+        real = wrapper._lock.acquire
+        if not real(False):
+            _contended(real, -1)
         try:
             record: _ThreadRecord = local.record
         except AttributeError:
@@ -548,6 +553,36 @@ def _lock_class(depth: int) -> str | None:
     return f"{control._relpath(frame.f_code.co_filename)}:{frame.f_lineno}"
 
 
+YIELDS = 20
+"""How often a contended wrapped lock gives the GIL away and tries again before it blocks."""
+
+
+def _contended(acquire: Callable[..., bool], timeout: float) -> bool:
+    """Take a busy lock by yielding the GIL and retrying, and only then by blocking.
+
+    Why: a thread blocked in a real lock's ``acquire`` is handed the lock by the OS at the
+    holder's next ``release``, while it does not hold the GIL. The holder, looping back for
+    the lock, then blocks in turn, and from there on every hand-off of the lock costs two
+    context switches: a lock convoy. Plain code seldom starts one (the GIL changes hands
+    at points that are mostly outside short critical sections); instrumented code calls
+    Python functions inside them, so the GIL often moves while a lock is held. A waiter
+    that gives the GIL back and retries lets the holder run its whole time slice instead.
+    Mutual exclusion, ``timeout`` and the eventual blocking are those of the real lock.
+    """
+    if timeout < 0 and timeout != -1:
+        return acquire(True, timeout)  # the real lock's error
+    deadline = None if timeout < 0 else _monotonic() + timeout
+    for _ in range(YIELDS):
+        _sleep(0)
+        if acquire(False):
+            return True
+        if deadline is not None and _monotonic() >= deadline:
+            return False
+    if deadline is None:
+        return acquire()
+    return acquire(True, max(0.0, deadline - _monotonic()))
+
+
 class LiveLock:
     """``threading.Lock`` in live mode: a real lock that reports its hand-offs."""
 
@@ -559,12 +594,16 @@ class LiveLock:
         self._key = id(self)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        if self._lock.acquire(blocking, timeout):
-            observer = _observer
-            if observer is not None:
-                observer.taken(self._key, self._class, sys._getframe(1))
-            return True
-        return False
+        real = self._lock.acquire
+        if not blocking:
+            if not real(blocking, timeout):  # (the real lock rejects a timeout here)
+                return False
+        elif not real(False) and not _contended(real, timeout):
+            return False
+        observer = _observer
+        if observer is not None:
+            observer.taken(self._key, self._class, sys._getframe(1))
+        return True
 
     # While a live run is on, ``install`` replaces ``__enter__``/``__exit__`` by the observer's
     # ``lock_enter``/``lock_exit`` (the same reports, one call less per ``with``).
@@ -611,12 +650,16 @@ class LiveRLock:
         self._class = _lock_class(1)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        if self._lock.acquire(blocking, timeout):
-            observer = _observer
-            if observer is not None:
-                observer.taken(id(self), self._class, sys._getframe(1))
-            return True
-        return False
+        real = self._lock.acquire
+        if not blocking:
+            if not real(blocking, timeout):  # (the real lock rejects a timeout here)
+                return False
+        elif not real(False) and not _contended(real, timeout):
+            return False
+        observer = _observer
+        if observer is not None:
+            observer.taken(id(self), self._class, sys._getframe(1))
+        return True
 
     def __enter__(self) -> bool:
         return self.acquire()

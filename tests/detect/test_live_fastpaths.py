@@ -178,3 +178,52 @@ def test_a_thread_not_started_by_threading_gets_its_own_record(detector: Detecto
     _thread.start_new_thread(raw, ())
     assert done.wait(10)
     assert seen[0] == seen[1] != main and live.tid() == main
+
+
+def test_contended_acquire_keeps_the_real_lock_semantics(detector: Detector) -> None:
+    lock = threading.Lock()
+    rlock = threading.RLock()
+    holding = threading.Event()
+    done = threading.Event()
+
+    def holder() -> None:
+        with lock, rlock:
+            holding.set()
+            assert done.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holding.wait(10)
+    for busy in (lock, rlock):
+        assert busy.acquire(False) is False
+        started = time.monotonic()
+        assert busy.acquire(True, 0.05) is False
+        assert time.monotonic() - started >= 0.05
+        with pytest.raises(ValueError):
+            busy.acquire(False, 1)
+        with pytest.raises(ValueError):
+            busy.acquire(True, -2)
+    done.set()
+    assert lock.acquire(True, 10) and rlock.acquire(True, 10)
+    lock.release()
+    rlock.release()
+    thread.join()
+
+
+def test_contended_locks_still_exclude_each_other(detector: Detector) -> None:
+    lock = threading.Lock()
+    inside: list[int] = []
+    overlaps: list[int] = []
+
+    def worker() -> None:
+        for turn in range(300):
+            with lock:
+                inside.append(1)
+                if len(inside) > 1:
+                    overlaps.append(1)
+                if turn % 7 == 0:
+                    time.sleep(0)  # give the GIL away while holding the lock: others contend
+                inside.pop()
+
+    run(*[worker] * 4)
+    assert overlaps == [] and inside == []
