@@ -7,13 +7,21 @@ event. A live program has real OS threads that run whenever the OS likes, so thr
 change:
 
 * **Thread ids.** The instrumentation calls the observer with ``tid = -1``; ``LiveObserver``
-  maps ``threading.get_ident()`` to a small int. A thread that starts through
-  ``Thread.start`` gets a fresh id when it begins (OS idents are reused after a thread dies;
-  reusing its id would hide the new thread's races behind the old one's program order).
-* **Serialization.** The detector is plain Python over shared dicts, so every event takes
-  one real ``_thread`` lock. Events happen in the order the program really ran; the
+  keeps a record per OS thread (its small int id, its vector clock, its held locks) in a
+  real ``_thread._local``, found with one attribute load. A thread that starts through
+  ``Thread.start`` gets a fresh id when it begins (never an id of a dead thread: that would
+  hide the new thread's races behind the old one's program order).
+* **Serialization.** The detector is plain Python over shared dicts. Events that touch
+  state any thread may touch (shadow cells, the clocks of queues, threads, containers)
+  take one real ``_thread`` lock; a wrapped lock's own hand-off is serialized by that lock
+  itself (see ``LiveObserver``). Events happen in the order the program really ran; the
   detector then predicts the races that order did not make visible (that is what vector
   clocks buy over "two threads were there at once").
+* **Cost.** Every shared access of the program calls into Python, so the hot paths (an
+  access, ``with lock:``) are closures over the detectors' tables that decide the common
+  cases inline (``_access_path``, ``_lock_paths``), and a contended wrapped lock yields the
+  GIL before it blocks, so that the extra Python code inside critical sections does not
+  start lock convoys (``_contended``).
 * **Happens-before edges** come from thin wrappers patched into ``threading``: ``Lock`` and
   ``RLock`` forward to a real lock and report ``acquire`` after taking it and ``release``
   before giving it back; ``Thread.start``/``join`` report the parent → child and child →

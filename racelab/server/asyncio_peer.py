@@ -1,10 +1,12 @@
 """The yardstick of ``racelab bench-server``: an asyncio ``Protocol`` server, stdlib only.
 
 It answers every complete request head (``\\r\\n\\r\\n``) with the bytes the racelab server sends
-for ``GET /`` without a request id, one ``transport.write`` per batch of pipelined requests — the
-usual minimal asyncio HTTP responder. The benchmark runs this file by path (``python
-asyncio_peer.py``), not as ``racelab.server.asyncio_peer``, so that the yardstick's memory figure
-does not include the racelab package.
+for ``GET /plaintext`` (``racelab.server.app.PLAINTEXT``; a test keeps the two equal, and the
+benchmark compares the bytes both servers send before it measures), one ``transport.write`` per
+batch of pipelined requests: the usual minimal asyncio HTTP responder, on the default event loop.
+The benchmark runs this file by path (``python asyncio_peer.py``), not as
+``racelab.server.asyncio_peer``, so that the yardstick's memory figure does not include the
+racelab package.
 """
 
 from __future__ import annotations
@@ -13,11 +15,8 @@ import asyncio
 import resource
 import sys
 
-BODY = b"hello rid=-\n"
-RESPONSE = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nX-Request-Id: -\r\n"
-    b"X-Config: 1:t1\r\n\r\n%s" % (len(BODY), BODY)
-)
+BODY = b"Hello, World!"
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY)
 END = b"\r\n\r\n"
 
 

@@ -269,6 +269,11 @@ class LoadClient:
         echo = headers.get("x-request-id", "").encode()
         if status == 503:
             return
+        if self.o.path == "/plaintext" and not reload:  # a constant response: nothing to match
+            if status == 200 and body != b"Hello, World!":
+                tally.corrupted += 1
+                tally.bad("corrupted", f"plaintext body {body!r}")
+            return
         if echo in tally.seen:
             tally.duplicated += 1
             tally.bad("duplicated", echo.decode())
