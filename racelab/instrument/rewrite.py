@@ -6,7 +6,7 @@ source                 rewritten
 ``o.a`` (load)         ``__rl_ga__(o, 'a')``
 ``o.a = v``            ``__rl_t__ = v; __rl_sa__(o, 'a', __rl_t__)``
 ``c[k]`` (load)        ``__rl_gi__(c, k, 'c')``
-``c[k] += v``          ``__rl_si__(c', k', __rl_aug__('add', __rl_gi__(c', k', 'c'), v), 'c')``
+``c[k] += v``          ``__rl_si__(c', k', __rl_iadd__(__rl_gi__(c', k', 'c'), v), 'c')``
 ``o.m(*a)``            ``__rl_mc__(o, 'm', *a)`` (atomic when ``o`` is a built-in container)
 ``g`` (global g)       ``(__rl_gr__(__name__, 'g') or g)``; stores go through ``__rl_gw__``
 ``x`` (nonlocal x)     ``(__rl_cr__(scope, 'x') or x)``; stores go through ``__rl_cw__``
@@ -517,14 +517,14 @@ class _Rewriter(ast.NodeTransformer):
                 return node
             current = ast.BoolOp(op=ast.Or(), values=[self._read_point(target.id, ref),
                                                       ast.Name(id=target.id, ctx=ast.Load())])
-            new = self._call("aug", op, current, self.visit(node.value))
+            new = self._call(f"i{op.value}", current, self.visit(node.value))
             out.append(ast.Assign(targets=[ast.Name(id=target.id, ctx=ast.Store())],
                                   value=self._write_value(target.id, ref, new)))
         elif isinstance(target, ast.Attribute):
             obj = self._tmp()
             out.append(ast.Assign(targets=[ast.Name(id=obj, ctx=ast.Store())], value=self.visit(target.value)))
             load = ast.Name(id=obj, ctx=ast.Load())
-            new = self._call("aug", op, self._call("ga", load, ast.Constant(target.attr)), self.visit(node.value))
+            new = self._call(f"i{op.value}", self._call("ga", load, ast.Constant(target.attr)), self.visit(node.value))
             out.append(ast.Expr(self._call("sa", ast.Name(id=obj, ctx=ast.Load()), ast.Constant(target.attr), new)))
         elif isinstance(target, ast.Subscript):
             obj, key = self._tmp(), self._tmp()
@@ -532,7 +532,7 @@ class _Rewriter(ast.NodeTransformer):
             out.append(ast.Assign(targets=[ast.Name(id=obj, ctx=ast.Store())], value=self.visit(target.value)))
             out.append(ast.Assign(targets=[ast.Name(id=key, ctx=ast.Store())], value=self._key(target.slice)))
             read = self._call("gi", ast.Name(id=obj, ctx=ast.Load()), ast.Name(id=key, ctx=ast.Load()), src)
-            new = self._call("aug", op, read, self.visit(node.value))
+            new = self._call(f"i{op.value}", read, self.visit(node.value))
             out.append(ast.Expr(self._call("si", ast.Name(id=obj, ctx=ast.Load()), ast.Name(id=key, ctx=ast.Load()),
                                            new, src)))
         else:  # pragma: no cover - the grammar allows nothing else

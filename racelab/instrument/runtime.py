@@ -527,10 +527,6 @@ def nx(gen: Any, *default: Any) -> Any:
         _generator_left(gen)
 
 
-def aug(op: str, target: Any, value: Any) -> Any:
-    return _AUG[op](target, value)
-
-
 def amsg(source: str, left: Any, op: str, right: Any) -> str:
     return f"assert {source}  ({_short(left)} {op} {_short(right)})"
 
@@ -539,6 +535,7 @@ HELPERS: dict[str, Any] = {
     "__rl_ga__": ga, "__rl_sa__": sa, "__rl_da__": da,
     "__rl_gi__": gi, "__rl_si__": si, "__rl_di__": di,
     "__rl_gr__": gr, "__rl_gw__": gw, "__rl_cr__": cr, "__rl_cw__": cw, "__rl_scope__": scope,
-    "__rl_mc__": mc, "__rl_aug__": aug, "__rl_amsg__": amsg,
+    "__rl_mc__": mc, "__rl_amsg__": amsg,
+    **{f"__rl_i{name}__": function for name, function in _AUG.items()},
     "__rl_open__": tracked_open, "__rl_slice__": slice, "__rl_it__": it, "__rl_nx__": nx,
 }

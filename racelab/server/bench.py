@@ -32,6 +32,7 @@ import re
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -65,6 +66,8 @@ class Figures:
     rss_mb: float  # the server's peak resident memory seen during the run (children included)
     counted: int | None = None  # 200s the server counted itself (/_stats), None for asyncio
     same_bytes: bool = True  # its response to the bench request equals the asyncio server's
+    ratio: float = 1.0  # median over the rounds of (this server's req/s / asyncio's in the same round)
+    ratio_range: tuple[float, float] = (1.0, 1.0)  # the smallest and largest of those ratios
 
 
 @dataclasses.dataclass(frozen=True)
@@ -372,36 +375,57 @@ def _counted(server: ServerProcess) -> int | None:
         return None
 
 
-def run_models(loader: Loader, connections: int, duration: float, out: Callable[[str], None]) -> dict[str, Figures]:
-    results: dict[str, Figures] = {}
-    reference = b""
-    for name in (ASYNCIO, *MODELS):
-        server = ServerProcess.asyncio_peer() if name == ASYNCIO else ServerProcess.racelab(name, *BENCH_REMEDY)
-        try:
-            got = probe(server)
-            reference = reference or got
-            figures = dataclasses.replace(measure(server, loader, connections, duration, BENCH_PATH),
-                                          same_bytes=got == reference)
-            if name != ASYNCIO:
-                time.sleep(0.2)  # process-per-connection: children report when their connection ends
-                figures = dataclasses.replace(figures, counted=_counted(server))
-            results[name] = figures
-        finally:
+def run_models(loader: Loader, connections: int, duration: float, out: Callable[[str], None],
+               rounds: int = 3) -> dict[str, Figures]:
+    """Every server runs at once (the idle ones sleep in ``poll``); after a warm-up each, the
+    rounds measure them one after the other, so a change in the machine's background load
+    shifts a round of every server alike and the ratio of one round stays comparable. A
+    server's figures are the medians over the rounds; its ratio is the median of its per-round
+    ratios to the asyncio server."""
+    names = (ASYNCIO, *MODELS)
+    servers: dict[str, ServerProcess] = {}
+    runs: dict[str, list[Figures]] = {name: [] for name in names}
+    try:
+        for name in names:
+            servers[name] = ServerProcess.asyncio_peer() if name == ASYNCIO else ServerProcess.racelab(name, *BENCH_REMEDY)
+        reference = probe(servers[ASYNCIO])
+        same = {name: probe(server) == reference for name, server in servers.items()}
+        for server in servers.values():  # warm-up: workers started, caches filled, pages touched
+            loader.run(server.host, server.port, connections, min(1.0, duration), BENCH_PATH)
+        for _ in range(rounds):
+            for name in names:
+                runs[name].append(measure(servers[name], loader, connections, duration, BENCH_PATH))
+        time.sleep(0.2)  # process-per-connection: children report when their connection ends
+        counted = {name: _counted(server) for name, server in servers.items() if name != ASYNCIO}
+    finally:
+        for server in servers.values():
             server.stop()
-    base = results[ASYNCIO].rps or 1.0
-    rows = [[name, f"{f.rps:,.0f}", f"{f.rps / base:.2f}x", f"{f.p50_ms:.2f}", f"{f.p99_ms:.2f}", f"{f.rss_mb:.1f}",
-             str(f.errors), "-" if f.counted is None else f"{f.counted:,}", "yes" if f.same_bytes else "NO"]
+    results = {name: _summary(figs, runs[ASYNCIO], counted.get(name), same[name]) for name, figs in runs.items()}
+    rows = [[name, f"{f.rps:,.0f}", f"{f.ratio:.2f}x", f"{f.ratio_range[0]:.2f}-{f.ratio_range[1]:.2f}",
+             f"{f.p50_ms:.2f}", f"{f.p99_ms:.2f}", f"{f.rss_mb:.1f}", str(f.errors),
+             "-" if f.counted is None else f"{f.counted:,}", "yes" if f.same_bytes else "NO"]
             for name, f in results.items()]
-    out(f"## Throughput: GET {BENCH_PATH}, {connections} keep-alive connections, {duration:g} s each, "
-        f"load from {loader.name}")
-    out(f"(racelab servers: {' '.join(BENCH_REMEDY)} (the cheapest correct counter remedy), other state on "
-        f"mutex; RSS: peak during the run, process-per-connection adds its children, shared pages counted in "
-        f"each; counted: 200s the server counted (/_stats); same bytes: the response equals the asyncio "
-        f"server's, {len(reference)} bytes)")
-    for line in _table(["model", "req/s", "vs asyncio", "p50 ms", "p99 ms", "RSS MB", "errors", "counted",
+    out(f"## Throughput: GET {BENCH_PATH}, {connections} keep-alive connections, {rounds} round(s) of {duration:g} s "
+        f"per server after a warm-up, load from {loader.name}")
+    out(f"(racelab servers: {' '.join(BENCH_REMEDY)}, the cheapest correct counter remedy, other state on mutex. "
+        f"req/s, p50, p99: medians over the rounds; vs asyncio: median of the per-round ratios, range: their "
+        f"smallest and largest; RSS: peak, process-per-connection adds its children, shared pages counted in "
+        f"each; counted: 200s the server counted itself (/_stats, warm-up and probe included); same bytes: its "
+        f"response equals the asyncio server's {len(reference)} bytes)")
+    for line in _table(["model", "req/s", "vs asyncio", "range", "p50 ms", "p99 ms", "RSS MB", "errors", "counted",
                         "same bytes"], rows):
         out(line)
     return results
+
+
+def _summary(figs: list[Figures], base: list[Figures], counted: int | None, same: bool) -> Figures:
+    ratios = [f.rps / b.rps if b.rps else 0.0 for f, b in zip(figs, base)]
+    return Figures(
+        rps=statistics.median(f.rps for f in figs), p50_ms=statistics.median(f.p50_ms for f in figs),
+        p99_ms=statistics.median(f.p99_ms for f in figs), errors=sum(f.errors for f in figs),
+        rss_mb=max(f.rss_mb for f in figs), counted=counted, same_bytes=same, ratio=statistics.median(ratios),
+        ratio_range=(min(ratios), max(ratios)),
+    )
 
 
 def run_idle(count: int, out: Callable[[str], None]) -> dict[str, IdleFigures]:
@@ -458,11 +482,10 @@ def run_sizing(loader: Loader, duration: float, quick: bool, out: Callable[[str]
 
 def goals(models: dict[str, Figures], idle: dict[str, IdleFigures], connections: int,
           out: Callable[[str], None]) -> bool:
-    base = models[ASYNCIO].rps or 1.0
-    inline, pool = models["inline"].rps / base, models["pool"].rps / base
+    inline, pool = models["inline"].ratio, models["pool"].ratio
     fair = models["inline"].same_bytes and models["pool"].same_bytes  # else the ratios compare unlike work
     out("")
-    out("## Goals (ratios against the asyncio Protocol server in this run)")
+    out("## Goals (median per-round ratios against the asyncio Protocol server in this run)")
     ok = True
     checks = [
         (f"inline >= {GOAL_INLINE:.1f}x asyncio req/s at {connections} connections", fair and inline >= GOAL_INLINE,
@@ -481,7 +504,7 @@ def goals(models: dict[str, Figures], idle: dict[str, IdleFigures], connections:
 
 
 def main(duration: float = 3.0, connections: int = 50, idle: int = 10000, sizing: bool = True,
-         out: IO[str] = sys.stdout, quick: bool = False, use_wrk: bool | None = None) -> bool:
+         out: IO[str] = sys.stdout, quick: bool = False, use_wrk: bool | None = None, rounds: int = 3) -> bool:
     """Run the experiments and print the tables; True when every goal measured was met."""
 
     def say(line: str) -> None:
@@ -489,14 +512,19 @@ def main(duration: float = 3.0, connections: int = 50, idle: int = 10000, sizing
 
     loader = Loader(use_wrk)
     raise_fd_limit()
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     say(f"racelab bench-server: {CORES} cores, Python {sys.version.split()[0]}, load from {loader.name}, "
-        f"load average {load}")
-    models = run_models(loader, connections, duration, say)
+        f"load average at start {_loadavg()}")
+    models = run_models(loader, connections, duration, say, rounds)
     idle_figures = run_idle(idle, say) if idle else {}
     if sizing:
         run_sizing(loader, duration if not quick else min(duration, 1.0), quick, say)
-    return goals(models, idle_figures, connections, say)
+    met = goals(models, idle_figures, connections, say)
+    say(f"load average at end {_loadavg()} (other work on the machine shifts every figure; the ratios less)")
+    return met
+
+
+def _loadavg() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def _add_serve(subparsers: Any) -> None:
                        help=f"override the remedy of the {piece.value}")
     p.add_argument("--max-workers", type=int, default=64, help="pool model: most workers at once")
     p.add_argument("--max-idle", type=float, default=10.0, help="pool model: reap workers idle this long (s)")
-    p.add_argument("--keep-window", type=float, default=0.002,
+    p.add_argument("--keep-window", type=float, default=0.01,
                    help="pool model: a worker waits this long (s) for its connection's next request (0: never)")
     p.add_argument("--idle-timeout", type=float, default=15.0, help="close idle keep-alive connections (s)")
     p.add_argument("--header-timeout", type=float, default=5.0, help="close clients slow to send headers (s)")
@@ -199,6 +199,8 @@ def _add_bench(subparsers: Any) -> None:
     p.add_argument("--quick", action="store_true",
                    help="a short run: 1 s per measurement, 1,000 idle connections, 3 pool sizes "
                         "(an explicit --duration/--idle wins)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="throughput rounds per server, interleaved (default 3, --quick 1)")
     p.add_argument("--no-wrk", action="store_true", help="use the project's load client even when wrk is installed")
     p.set_defaults(func=_bench)
 
@@ -208,8 +210,10 @@ def _bench(args: argparse.Namespace) -> int:
 
     duration = args.duration if args.duration is not None else (1.0 if args.quick else 3.0)
     idle = args.idle if args.idle is not None else (1000 if args.quick else 10000)
-    if not 0 < duration <= 60 or not 1 <= args.connections <= 1000 or not 0 <= idle <= 20000:
-        raise UsageError("bench-server: --duration in (0, 60], --connections in 1..1000, --idle in 0..20000")
+    rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
+    if not 0 < duration <= 60 or not 1 <= args.connections <= 1000 or not 0 <= idle <= 20000 or not 1 <= rounds <= 20:
+        raise UsageError("bench-server: --duration in (0, 60], --connections in 1..1000, --idle in 0..20000, "
+                         "--rounds in 1..20")
     bench.main(duration=duration, connections=args.connections, idle=idle, sizing=not args.skip_sizing,
-               out=sys.stdout, quick=args.quick, use_wrk=False if args.no_wrk else None)
+               out=sys.stdout, quick=args.quick, use_wrk=False if args.no_wrk else None, rounds=rounds)
     return 0

@@ -101,7 +101,7 @@ class ServerOptions:
     backlog: int = 4096
     log_path: str | None = None
     drain_timeout: float = 10.0
-    keep_window: float = 0.002
+    keep_window: float = 0.01
     """Pool model: after answering, a worker waits this long (s) for the connection's next
     request before re-arming the fd and going back to the idle stack (0: never waits)."""
     keep_requests: int = 64
@@ -156,6 +156,7 @@ class Server:
         self._ep: Any = None
         self._listener: socket.socket | None = None
         self._wake_fd = -1
+        self._keep_window = options.keep_window
         self._static: dict[bytes, bytes] = {}
         self._static_on = self.state.log.path is None  # a logged request must reach the handler
         self._tls = threading.local()
@@ -558,7 +559,8 @@ class Server:
         it too, up to ``keep_requests`` requests: a busy keep-alive connection then costs no
         hand-off between the loop and a worker per request, only per burst. A connection quiet
         for the window is re-armed and its worker goes back to the idle stack, so idle
-        connections never hold a thread."""
+        connections never hold a thread; and a worker keeps a connection only while the pool has
+        a spare worker, so keeping never turns another client's request into a 503."""
         try:
             data: bytes | None = conn.sock.recv(RECV_SIZE)
         except BlockingIOError:
@@ -588,7 +590,8 @@ class Server:
                 self._finish_from_worker(conn)
                 return
             budget -= 1
-            more = self._await_more(conn) if budget > 0 else Quiet.QUIET
+            keep = budget > 0 and self._keep_window > 0 and self._pool is not None and self._pool.spare()
+            more = self._await_more(conn) if keep else Quiet.QUIET
             if more is Quiet.QUIET:
                 self._rearm_read(conn)
                 return
@@ -597,8 +600,8 @@ class Server:
     def _await_more(self, conn: Conn) -> "bytes | None | Quiet":
         """The connection's next bytes if they arrive within ``keep_window``; ``QUIET`` if they
         do not (or the server is stopping), b"" at end of stream, None when the read fails."""
-        window = self.options.keep_window
-        if window <= 0 or self._stop_requested.is_set():
+        window = self._keep_window
+        if self._stop_requested.is_set():
             return Quiet.QUIET
         poller = getattr(self._tls, "poller", None)
         if poller is None:

@@ -8,6 +8,8 @@ The shape follows fasthttp's ``workerPool`` (``getCh`` / ``release`` / ``clean``
   is started outside it.
 * A worker handles one item, then ``release``-s itself back onto the stack, stamped with the time.
   If the pool is stopping, ``release`` says no and the worker exits.
+* ``spare()`` says whether ``serve`` would find a worker right now; a worker that could keep
+  serving its current item asks it first, so that keeping one never makes ``serve`` refuse another.
 * ``clean()`` reaps workers idle longer than ``max_idle``: the stack is ordered by last use, so
   they are a prefix at its bottom, found by bisection.
 
@@ -103,6 +105,11 @@ class WorkerPool(Generic[T]):
                 return False
             self._ready.append(ch)
             return True
+
+    def spare(self) -> bool:
+        """True when ``serve`` would find a worker now (an idle one, or room to start one)."""
+        with self._lock:
+            return bool(self._ready) or (not self._stopped and self._count < self.max_workers)
 
     def clean(self) -> int:
         """Stop workers idle for longer than ``max_idle``; returns how many were asked to stop."""

@@ -8,6 +8,7 @@ re-entered ``RLock``s, accesses that switch a cell between its fast and slow sha
 
 from __future__ import annotations
 
+import operator
 import threading
 import time
 from collections.abc import Iterator
@@ -60,7 +61,7 @@ class Box:
 
 def bump(box: Box) -> None:
     """``box.value += 1`` as the instrumentation runs it: a read, then a write."""
-    runtime.sa(box, "value", runtime.aug("add", runtime.ga(box, "value"), 1))
+    runtime.sa(box, "value", operator.iadd(runtime.ga(box, "value"), 1))
 
 
 def test_hand_over_hand_release_keeps_the_held_lists_exact(detector: Detector) -> None:
