@@ -48,7 +48,9 @@ class Observer(Protocol):
     def begin(self, names: dict[int, str]) -> None:
         """A new execution starts; ``names`` is live (filled as threads are created)."""
 
-    def access(self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None) -> None: ...
+    def access(self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None,
+               obj: object = None) -> None:
+        """``obj`` (live mode only) is the object accessed, so the observer may keep it alive."""
 
     def atomic(self, tid: int, obj: Hashable) -> None: ...
 

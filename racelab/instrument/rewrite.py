@@ -507,7 +507,7 @@ class _Rewriter(ast.NodeTransformer):
         return self.visit_Assign(assign)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST | list[ast.stmt]:
-        op = ast.Constant(_AUG_NAMES[type(node.op)])
+        helper = f"i{_AUG_NAMES[type(node.op)]}"  # operator.iadd and friends
         target = node.target
         out: list[ast.stmt] = []
         if isinstance(target, ast.Name):
@@ -517,14 +517,14 @@ class _Rewriter(ast.NodeTransformer):
                 return node
             current = ast.BoolOp(op=ast.Or(), values=[self._read_point(target.id, ref),
                                                       ast.Name(id=target.id, ctx=ast.Load())])
-            new = self._call(f"i{op.value}", current, self.visit(node.value))
+            new = self._call(helper, current, self.visit(node.value))
             out.append(ast.Assign(targets=[ast.Name(id=target.id, ctx=ast.Store())],
                                   value=self._write_value(target.id, ref, new)))
         elif isinstance(target, ast.Attribute):
             obj = self._tmp()
             out.append(ast.Assign(targets=[ast.Name(id=obj, ctx=ast.Store())], value=self.visit(target.value)))
             load = ast.Name(id=obj, ctx=ast.Load())
-            new = self._call(f"i{op.value}", self._call("ga", load, ast.Constant(target.attr)), self.visit(node.value))
+            new = self._call(helper, self._call("ga", load, ast.Constant(target.attr)), self.visit(node.value))
             out.append(ast.Expr(self._call("sa", ast.Name(id=obj, ctx=ast.Load()), ast.Constant(target.attr), new)))
         elif isinstance(target, ast.Subscript):
             obj, key = self._tmp(), self._tmp()
@@ -532,7 +532,7 @@ class _Rewriter(ast.NodeTransformer):
             out.append(ast.Assign(targets=[ast.Name(id=obj, ctx=ast.Store())], value=self.visit(target.value)))
             out.append(ast.Assign(targets=[ast.Name(id=key, ctx=ast.Store())], value=self._key(target.slice)))
             read = self._call("gi", ast.Name(id=obj, ctx=ast.Load()), ast.Name(id=key, ctx=ast.Load()), src)
-            new = self._call(f"i{op.value}", read, self.visit(node.value))
+            new = self._call(helper, read, self.visit(node.value))
             out.append(ast.Expr(self._call("si", ast.Name(id=obj, ctx=ast.Load()), ast.Name(id=key, ctx=ast.Load()),
                                            new, src)))
         else:  # pragma: no cover - the grammar allows nothing else
