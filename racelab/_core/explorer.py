@@ -18,6 +18,7 @@ import inspect
 import os
 import threading
 import time
+import sys
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
@@ -93,6 +94,7 @@ class Failure:
     preemptions: int
     details: tuple[str, ...] = ()
     traceback: str = ""
+    output: str = ""  # what the failing schedule printed
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "message": self.message, "thread": self.thread,
@@ -318,19 +320,30 @@ class _Search:
 
     def run(self) -> ScenarioResult:
         settings = self.settings
+        start = _real_monotonic()
+        with _Output(keep=False):
+            failure, n, exhausted = self._search(start)
+        elapsed = _real_monotonic() - start
+        races, lock_order = [], []
+        for det in self.detectors:
+            races.extend(getattr(det, "races", ()))
+            lock_order.extend(getattr(det, "cycles", ()))
+        return ScenarioResult(self.spec.id, "fail" if failure else "pass", exhausted and failure is None, n, elapsed,
+                              failure, dict(self.outcomes), dict(self.spec.outcomes), races, lock_order,
+                              str(settings.value("strategy")), self.spec.doc)
+
+    def _search(self, start: float) -> tuple[Failure | None, int, bool]:
+        """Executions until a failure, the budget, or the strategy's end: (failure, count, exhausted)."""
+        settings = self.settings
         strategy = make_strategy(settings)
         limit = settings.value("max_schedules")
         time_limit = settings.value("time_limit")
-        start = _real_monotonic()
         n = 0
-        exhausted = False
-        failure: Failure | None = None
         while n < limit:
             if time_limit is not None and _real_monotonic() - start > time_limit:
                 break
             if not strategy.new_execution():
-                exhausted = bool(getattr(strategy, "exhausted", False))
-                break
+                return None, n, bool(getattr(strategy, "exhausted", False))
             n += 1
             ex = run_once(self.spec.func, strategy, settings, observers=self.detectors)
             # the token names the schedule in race reports: made only when this execution raced
@@ -340,16 +353,8 @@ class _Search:
                 det.end(token)
             raw = self.graded_failure(ex)
             if raw is not None:
-                failure = self.explain(ex, raw, n)
-                break
-        elapsed = _real_monotonic() - start
-        races, lock_order = [], []
-        for det in self.detectors:
-            races.extend(getattr(det, "races", ()))
-            lock_order.extend(getattr(det, "cycles", ()))
-        return ScenarioResult(self.spec.id, "fail" if failure else "pass", exhausted and failure is None, n, elapsed,
-                              failure, dict(self.outcomes), dict(self.spec.outcomes), races, lock_order,
-                              str(settings.value("strategy")), self.spec.doc)
+                return self.explain(ex, raw, n), n, False
+        return None, n, False
 
     # ---- shrinking and explaining -------------------------------------------------------
 
@@ -382,12 +387,50 @@ class _Search:
     def explain(self, ex: Execution, raw: RawFailure, found_after: int) -> Failure:
         best = self.shrink(ex, raw.kind)
         choices = list(best.choices)
-        verbose = run_once(self.spec.func, ReplayStrategy(choices), self.settings, verbose=True)
+        with _Output() as output:
+            verbose = run_once(self.spec.func, ReplayStrategy(choices), self.settings, verbose=True)
         final = verbose.failure or (best.failure if best is not ex else None)
         if final is None:
             final = raw
         return Failure(str(final.kind), final.message, final.thread, found_after, schedule.encode(choices),
-                       tuple(verbose.trace), best.preemptions, tuple(final.details), _user_traceback(final.exc))
+                       tuple(verbose.trace), best.preemptions, tuple(final.details), _user_traceback(final.exc),
+                       output.text)
+
+
+class _Output:
+    """Keeps what scenarios print while they are explored off the terminal.
+
+    A scenario runs hundreds of times; its prints would drown the report. They are thrown
+    away during the search, and kept (the first 64 KiB) for the schedule that is reported.
+    """
+
+    LIMIT = 64 * 1024
+
+    def __init__(self, keep: bool = True) -> None:
+        self.keep = keep
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        if self.keep and self.size < self.LIMIT:
+            self.parts.append(text)
+            self.size += len(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)[: self.LIMIT]
+
+    def __enter__(self) -> "_Output":
+        self._saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = self  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stdout, sys.stderr = self._saved
 
 
 def _user_traceback(exc: BaseException | None) -> str:

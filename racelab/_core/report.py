@@ -67,6 +67,13 @@ def render_result(result: ScenarioResult, out: TextIO, *, extra_replay_args: Ite
             out.write("    Traceback (racelab frames hidden):\n")
             for line in f.traceback.rstrip().splitlines():
                 out.write(f"      {line}\n")
+        if f.output:
+            lines = f.output.rstrip().splitlines()
+            out.write("    Output of this schedule:\n")
+            for line in lines[:40]:
+                out.write(f"      | {line}\n")
+            if len(lines) > 40:
+                out.write(f"      | ... ({len(lines) - 40} more lines)\n")
         out.write("\n    Interleaving:\n")
         for line in render_trace(f.trace):
             out.write(line + "\n")
