@@ -48,6 +48,7 @@ import json
 import os
 import select
 import socket
+import struct
 import sys
 import threading
 import time
@@ -63,6 +64,7 @@ from racelab.server.state import ConnRecord, Remedies, SharedState
 from racelab.server.workerpool import WorkerPool
 
 RECV_SIZE = 65536
+_DONTWAIT = socket.MSG_DONTWAIT
 _monotonic = time.monotonic
 MAX_EVENTS = 1024
 
@@ -157,6 +159,9 @@ class Server:
         self._listener: socket.socket | None = None
         self._wake_fd = -1
         self._keep_window = options.keep_window
+        self._blocking_keep = options.model is Model.POOL and options.keep_window > 0 and not os.environ.get("KP")
+        usec = max(1, round(options.keep_window * 1e6))
+        self._rcvtimeo = struct.pack("ll", usec // 1_000_000, usec % 1_000_000)
         self._static: dict[bytes, bytes] = {}
         self._static_on = self.state.log.path is None  # a logged request must reach the handler
         self._tls = threading.local()
@@ -380,7 +385,11 @@ class Server:
                 self._register(conn)
 
     def _register(self, conn: Conn) -> None:
-        conn.sock.setblocking(False)
+        if self._blocking_keep:
+            conn.sock.setblocking(True)
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, self._rcvtimeo)
+        else:
+            conn.sock.setblocking(False)
         self._conns[conn.fd] = conn
         flags = select.EPOLLIN | select.EPOLLONESHOT if self.options.model is Model.POOL else select.EPOLLIN
         self._ep.register(conn.fd, flags)
@@ -503,7 +512,7 @@ class Server:
     def _try_send(self, conn: Conn, data: bytes | memoryview) -> int:
         """Bytes sent (0 on EAGAIN), or -1 when the peer is gone (reset mid-write survives)."""
         try:
-            return conn.sock.send(data)
+            return conn.sock.send(data, _DONTWAIT)
         except BlockingIOError:
             return 0
         except OSError:
@@ -562,7 +571,7 @@ class Server:
         connections never hold a thread; and a worker keeps a connection only while the pool has
         a spare worker, so keeping never turns another client's request into a 503."""
         try:
-            data: bytes | None = conn.sock.recv(RECV_SIZE)
+            data: bytes | None = conn.sock.recv(RECV_SIZE, _DONTWAIT)
         except BlockingIOError:
             self._rearm_read(conn)
             return
@@ -603,6 +612,13 @@ class Server:
         window = self._keep_window
         if self._stop_requested.is_set():
             return Quiet.QUIET
+        if self._blocking_keep:
+            try:
+                return conn.sock.recv(RECV_SIZE)  # blocks for SO_RCVTIMEO at most
+            except BlockingIOError:
+                return Quiet.QUIET
+            except OSError:
+                return None
         poller = getattr(self._tls, "poller", None)
         if poller is None:
             poller = select.poll()
@@ -639,7 +655,7 @@ class Server:
     def _reject(self, conn: Conn) -> None:
         """The pool is full: a complete 503 with ``Connection: close``, then a lingering close."""
         try:
-            conn.sock.recv(RECV_SIZE)
+            conn.sock.recv(RECV_SIZE, _DONTWAIT)
         except OSError:
             pass
         data = http.SERVICE_UNAVAILABLE
@@ -666,7 +682,7 @@ class Server:
 
     def _linger_read(self, conn: Conn) -> None:
         try:
-            data = conn.sock.recv(RECV_SIZE)
+            data = conn.sock.recv(RECV_SIZE, _DONTWAIT)
         except BlockingIOError:
             self._arm(conn, select.EPOLLIN)
             return
