@@ -25,6 +25,24 @@ Some facts about epoll this module relies on
 * ``poll`` is restarted after a signal handler runs (PEP 475); ``shutdown()`` writes the eventfd,
   so a SIGINT handler that calls it wakes the loop.
 
+Where the time goes, and the fast paths
+---------------------------------------
+* ``inline``: the loop of ``_inline_loop`` spells its hot path out with local names. A request
+  whose exact bytes were answered before by a static route (``App.is_static``: the response
+  depends on those bytes alone) is answered from a table keyed by those bytes: a dict lookup,
+  one ``os.read`` and one ``os.write`` on the raw fd, no parsing, no per-request object. The
+  responses of one ``poll`` batch are counted with one ``record_many`` call (before anything
+  else runs, so a ``/_stats`` answer includes every response already sent); ``time.monotonic``
+  is read once per batch. Everything else (partial, pipelined, new or logged requests, errors,
+  shutdown) takes the general path, which parses and calls the handler.
+* ``pool``: a hand-off from the loop to a worker and back costs several thread switches (the
+  GIL passes at every blocking call). So a worker that has answered keeps the connection for
+  ``keep_window`` seconds, in one blocking ``recv`` (these sockets are blocking with
+  ``SO_RCVTIMEO``; every other read and write passes ``MSG_DONTWAIT``), while the pool still
+  has a spare worker and for at most ``keep_requests`` requests; then it re-arms the fd itself.
+  A busy connection thus costs a hand-off per burst, not per request, and an idle one never
+  holds a thread.
+
 Deadlines (idle keep-alive, slow header, slow reader) live in a ``SortedList`` of
 ``(deadline, conn_id, conn)``. An entry is not moved when a request pushes the deadline back; the
 connection's own ``deadline`` attribute is (a plain store, cheap, from any thread). When an entry
@@ -158,13 +176,13 @@ class Server:
         self._ep: Any = None
         self._listener: socket.socket | None = None
         self._wake_fd = -1
-        self._keep_window = options.keep_window
-        self._blocking_keep = options.model is Model.POOL and options.keep_window > 0 and not os.environ.get("KP")
+        # Not while exploring: a wait bounded by real time is not a step the scheduler controls.
+        self._blocking_keep = (options.model is Model.POOL and options.keep_window > 0
+                               and control.current_task() is None)
         usec = max(1, round(options.keep_window * 1e6))
         self._rcvtimeo = struct.pack("ll", usec // 1_000_000, usec % 1_000_000)
         self._static: dict[bytes, bytes] = {}
         self._static_on = self.state.log.path is None  # a logged request must reach the handler
-        self._tls = threading.local()
 
     # ------------------------------------------------------------------ setup and teardown
 
@@ -385,7 +403,7 @@ class Server:
                 self._register(conn)
 
     def _register(self, conn: Conn) -> None:
-        if self._blocking_keep:
+        if self._blocking_keep:  # see _pool_work; every other read and write passes MSG_DONTWAIT
             conn.sock.setblocking(True)
             conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, self._rcvtimeo)
         else:
@@ -564,8 +582,9 @@ class Server:
         """Runs on a worker that owns ``conn`` (its fd is disarmed) until it re-arms or hands back.
 
         After an answer the worker keeps the connection for up to ``keep_window`` seconds, waiting
-        (in ``poll`` on that fd alone, the GIL released) for the client's next request, and answers
-        it too, up to ``keep_requests`` requests: a busy keep-alive connection then costs no
+        for the client's next request in one blocking ``recv`` (the pool model's sockets are
+        blocking with ``SO_RCVTIMEO`` set to the window; every other read and write passes
+        ``MSG_DONTWAIT``), and answers it too, up to ``keep_requests`` requests: a busy keep-alive connection then costs no
         hand-off between the loop and a worker per request, only per burst. A connection quiet
         for the window is re-armed and its worker goes back to the idle stack, so idle
         connections never hold a thread; and a worker keeps a connection only while the pool has
@@ -599,7 +618,7 @@ class Server:
                 self._finish_from_worker(conn)
                 return
             budget -= 1
-            keep = budget > 0 and self._keep_window > 0 and self._pool is not None and self._pool.spare()
+            keep = budget > 0 and self._blocking_keep and self._pool is not None and self._pool.spare()
             more = self._await_more(conn) if keep else Quiet.QUIET
             if more is Quiet.QUIET:
                 self._rearm_read(conn)
@@ -609,30 +628,11 @@ class Server:
     def _await_more(self, conn: Conn) -> "bytes | None | Quiet":
         """The connection's next bytes if they arrive within ``keep_window``; ``QUIET`` if they
         do not (or the server is stopping), b"" at end of stream, None when the read fails."""
-        window = self._keep_window
         if self._stop_requested.is_set():
             return Quiet.QUIET
-        if self._blocking_keep:
-            try:
-                return conn.sock.recv(RECV_SIZE)  # blocks for SO_RCVTIMEO at most
-            except BlockingIOError:
-                return Quiet.QUIET
-            except OSError:
-                return None
-        poller = getattr(self._tls, "poller", None)
-        if poller is None:
-            poller = select.poll()
-            self._tls.poller = poller
-        poller.register(conn.fd, select.POLLIN)
         try:
-            ready = poller.poll(window * 1000.0)
-        finally:
-            poller.unregister(conn.fd)
-        if not ready:
-            return Quiet.QUIET
-        try:
-            return conn.sock.recv(RECV_SIZE)
-        except BlockingIOError:
+            return conn.sock.recv(RECV_SIZE)  # a blocking socket: waits for SO_RCVTIMEO at most
+        except BlockingIOError:  # EAGAIN: the window passed
             return Quiet.QUIET
         except OSError:
             return None
