@@ -109,4 +109,5 @@ def to_json(results: list[ScenarioResult], version: str) -> str:
 
 
 def display_path(path: str) -> str:
+    """``path`` relative to the working directory when it lies below it."""
     return _relpath(os.path.abspath(path))

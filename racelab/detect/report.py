@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
+from racelab._core.control import _relpath as display_path
 from racelab.detect.records import Access, LockCycle, LockEdge, Race
 
 RULE = "=================="
-
-
-def display_path(path: str) -> str:
-    """``path`` relative to the working directory when it lies below it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if relative.startswith("..") else relative
 
 
 def _side(label: str, access: Access) -> list[str]:

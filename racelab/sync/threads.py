@@ -227,8 +227,4 @@ def yield_now() -> None:
         ex.record_point(task, "sleep(0)", None, None)
 
 
-def is_local(obj: Any) -> bool:
-    return isinstance(obj, local)
-
-
 __all__ = ["start", "join", "is_alive", "current_thread", "get_ident", "enumerate", "active_count", "local"]
