@@ -29,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import resource
 import shutil
 import socket
 import statistics
@@ -39,7 +38,7 @@ import threading
 import time
 from typing import IO, Callable, Iterator
 
-from racelab.server.loadgen import LoadOptions, _parse_response, fetch_stats, run_load
+from racelab.server.loadgen import LoadOptions, _parse_response, fetch_stats, raise_fd_limit, run_load
 
 ASYNCIO = "asyncio"
 MODELS = ("inline", "pool", "thread-per-connection", "process-per-connection")
@@ -90,18 +89,6 @@ class SizingPoint:
 
 
 # ------------------------------------------------------------------------------ processes
-
-
-def raise_fd_limit() -> int:
-    """Raise this process's RLIMIT_NOFILE soft limit to the hard limit; the new soft limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-            soft = hard
-        except (ValueError, OSError):
-            pass
-    return soft
 
 
 class ServerProcess:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import signal
 import sys
 from dataclasses import asdict
 from typing import Any
 
 from racelab.errors import UsageError
-from racelab.server.loadgen import LoadOptions, LoadReport, Reconciliation, parse_address, reconcile, run_load
+from racelab.server.loadgen import (LoadOptions, LoadReport, Reconciliation, parse_address, raise_fd_limit,
+                                    reconcile, run_load)
 from racelab.server.reactor import Model, Server, ServerOptions, set_switch_interval
 from racelab.server.state import SUPPORTED, Piece, Remedies, Remedy
 
@@ -66,16 +66,6 @@ def server_options(args: argparse.Namespace) -> ServerOptions:
         max_workers=args.max_workers, max_idle_worker=args.max_idle, idle_timeout=args.idle_timeout,
         header_timeout=args.header_timeout, log_path=args.access_log, keep_window=args.keep_window,
     )
-
-
-def raise_fd_limit() -> None:
-    """Let the server hold as many connections as the hard limit allows (C10K needs > 1024)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            pass
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -16,12 +16,25 @@ import collections
 import ipaddress
 import json
 import select
+import resource
 import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from racelab.errors import UsageError
+
+
+def raise_fd_limit() -> int:
+    """Raise this process's RLIMIT_NOFILE soft limit to the hard limit; the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return soft
 
 
 @dataclass(frozen=True)

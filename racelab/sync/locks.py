@@ -28,7 +28,7 @@ _RealSemaphore = _threading.Semaphore
 _RealBoundedSemaphore = _threading.BoundedSemaphore
 _RealEvent = _threading.Event
 _RealBarrier = _threading.Barrier
-_RealRLock = _threading._RLock if hasattr(_threading, "_RLock") else _threading.RLock  # type: ignore[attr-defined]
+_RealRLock = getattr(_threading, "_CRLock", None) or _threading._PyRLock  # type: ignore[attr-defined]
 BrokenBarrierError = _threading.BrokenBarrierError
 
 
