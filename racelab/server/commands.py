@@ -37,8 +37,8 @@ def _add_serve(subparsers: Any) -> None:
                        help=f"override the remedy of the {piece.value}")
     p.add_argument("--max-workers", type=int, default=64, help="pool model: most workers at once")
     p.add_argument("--max-idle", type=float, default=10.0, help="pool model: reap workers idle this long (s)")
-    p.add_argument("--keep-window", type=float, default=0.01,
-                   help="pool model: a worker waits this long (s) for its connection's next request (0: never)")
+    p.add_argument("--max-batch", type=int, default=64,
+                   help="pool model: most connections handed to one worker at once (1: one each)")
     p.add_argument("--idle-timeout", type=float, default=15.0, help="close idle keep-alive connections (s)")
     p.add_argument("--header-timeout", type=float, default=5.0, help="close clients slow to send headers (s)")
     p.add_argument("--access-log", default=None, help="append an access log to this file")
@@ -56,15 +56,16 @@ def server_options(args: argparse.Namespace) -> ServerOptions:
         raise UsageError(f"--port {args.port}: expected 0..65535")
     if args.max_workers < 1:
         raise UsageError("--max-workers must be at least 1")
+    if args.max_batch < 1:
+        raise UsageError("--max-batch must be at least 1")
     for name in ("max_idle", "idle_timeout", "header_timeout"):
         if getattr(args, name) <= 0:
             raise UsageError(f"--{name.replace('_', '-')} must be positive")
-    if not 0 <= args.keep_window <= 1:
-        raise UsageError("--keep-window must be within 0..1 seconds")
     return ServerOptions(
         host=args.host, port=args.port, model=Model(args.model), remedies=remedies,
         max_workers=args.max_workers, max_idle_worker=args.max_idle, idle_timeout=args.idle_timeout,
-        header_timeout=args.header_timeout, log_path=args.access_log, keep_window=args.keep_window,
+        header_timeout=args.header_timeout, log_path=args.access_log,
+        max_batch=args.max_batch,
     )
 
 

@@ -35,13 +35,16 @@ Where the time goes, and the fast paths
   else runs, so a ``/_stats`` answer includes every response already sent); ``time.monotonic``
   is read once per batch. Everything else (partial, pipelined, new or logged requests, errors,
   shutdown) takes the general path, which parses and calls the handler.
-* ``pool``: a hand-off from the loop to a worker and back costs several thread switches (the
-  GIL passes at every blocking call). So a worker that has answered keeps the connection for
-  ``keep_window`` seconds, in one blocking ``recv`` (these sockets are blocking with
-  ``SO_RCVTIMEO``; every other read and write passes ``MSG_DONTWAIT``), while the pool still
-  has a spare worker and for at most ``keep_requests`` requests; then it re-arms the fd itself.
-  A busy connection thus costs a hand-off per burst, not per request, and an idle one never
-  holds a thread.
+* ``pool``: every hand-off between threads is a thread switch (the GIL passes to the thread it
+  wakes), and a switch costs more than answering a small request. Two things keep them rare:
+  the loop hands the connections that became readable in one ``poll`` to one worker as a
+  ``Batch`` (one wake-up per batch, not per request), and the workers read, write and re-arm
+  through ``rawio``, whose calls never block and keep the GIL, so a worker answers its whole
+  batch without another thread cutting in at every system call. A handler that blocks must
+  not hold up the rest of its batch: the loop polls every ``STALL`` seconds while batches are
+  being served, and gives each connection still waiting in a batch that made no progress for
+  that long to a spare worker of its own. So a slow handler delays the requests that arrived
+  with it by about a millisecond, never by its own duration.
 
 Deadlines (idle keep-alive, slow header, slow reader) live in a ``SortedList`` of
 ``(deadline, conn_id, conn)``. An entry is not moved when a request pushes the deadline back; the
@@ -66,7 +69,6 @@ import json
 import os
 import select
 import socket
-import struct
 import sys
 import threading
 import time
@@ -76,7 +78,7 @@ from typing import Any, Callable
 from sortedcontainers import SortedList
 
 from racelab._core import control
-from racelab.server import http
+from racelab.server import http, rawio
 from racelab.server.app import App
 from racelab.server.state import ConnRecord, Remedies, SharedState
 from racelab.server.workerpool import WorkerPool
@@ -85,6 +87,9 @@ RECV_SIZE = 65536
 _DONTWAIT = socket.MSG_DONTWAIT
 _monotonic = time.monotonic
 MAX_EVENTS = 1024
+_ARM_READ = select.EPOLLIN | select.EPOLLONESHOT
+STALL = 0.001
+"""Pool model: a batch whose worker has taken no connection from it for this long (s) is split."""
 
 
 class Model(enum.Enum):
@@ -103,10 +108,6 @@ class ConnState(enum.Enum):
     CLOSED = "closed"
 
 
-class Quiet(enum.Enum):
-    QUIET = "quiet"  # a pool worker's keep window passed without a request
-
-
 @dataclass(frozen=True)
 class ServerOptions:
     host: str = "127.0.0.1"
@@ -121,15 +122,12 @@ class ServerOptions:
     backlog: int = 4096
     log_path: str | None = None
     drain_timeout: float = 10.0
-    keep_window: float = 0.01
-    """Pool model: after answering, a worker waits this long (s) for the connection's next
-    request before re-arming the fd and going back to the idle stack (0: never waits)."""
-    keep_requests: int = 64
-    """Pool model: the most requests one worker answers on one connection per hand-over."""
+    max_batch: int = 64
+    """Pool model: the most connections the loop hands to one worker at once (1: one each)."""
 
 
 class Conn:
-    __slots__ = ("sock", "fd", "id", "inbuf", "out", "state", "deadline", "close_after")
+    __slots__ = ("sock", "fd", "id", "inbuf", "out", "state", "deadline", "close_after", "arm_read")
 
     def __init__(self, sock: socket.socket, conn_id: int, deadline: float) -> None:
         self.sock = sock
@@ -140,6 +138,23 @@ class Conn:
         self.state = ConnState.IDLE
         self.deadline = deadline
         self.close_after = False
+        self.arm_read = b""  # pool model, raw I/O: the epoll_event that re-arms the fd for reading
+
+
+class Batch:
+    """Pool model: connections that became readable in one ``poll``, served by one worker.
+
+    The worker takes connections from the left; the loop, finding the batch stalled (``taken``
+    unchanged for ``STALL`` seconds: a handler blocks), takes the rest from the right and gives
+    each to a spare worker. Each ``deque`` call is atomic, so every connection has one owner."""
+
+    __slots__ = ("conns", "taken", "seen", "seen_at")
+
+    def __init__(self, conns: list[Conn], now: float) -> None:
+        self.conns = collections.deque(conns)
+        self.taken = 0  # written by the worker only
+        self.seen = 0  # what the loop saw of ``taken``, and when
+        self.seen_at = now
 
 
 class Server:
@@ -168,19 +183,22 @@ class Server:
         self._handback: collections.deque[Conn] = collections.deque()
         self._events: collections.Counter[str] = collections.Counter()
         self._events_lock = threading.Lock()
-        self._pool: WorkerPool[Conn] | None = None
+        self._pool: WorkerPool[Batch] | None = None
         self._threads: dict[int, tuple[threading.Thread, Conn]] = {}
         self._threads_lock = threading.Lock()
         self._children: dict[int, tuple[int, int]] = {}  # pipe fd -> (pid, conn id)
         self._child_data: dict[int, bytearray] = {}
         self._ep: Any = None
+        self._epfd = -1
         self._listener: socket.socket | None = None
         self._wake_fd = -1
-        # Not while exploring: a wait bounded by real time is not a step the scheduler controls.
-        self._blocking_keep = (options.model is Model.POOL and options.keep_window > 0
-                               and control.current_task() is None)
-        usec = max(1, round(options.keep_window * 1e6))
-        self._rcvtimeo = struct.pack("ll", usec // 1_000_000, usec % 1_000_000)
+        # Pool model: workers' reads, writes and re-arms keep the GIL (see ``rawio``); not while
+        # exploring, where the sockets' own methods are the scheduling points.
+        self._raw = options.model is Model.POOL and rawio.AVAILABLE and control.current_task() is None
+        self._buffers = threading.local()
+        self._ready: list[Conn] = []  # pool model: readable in this poll, for the next batch
+        self._batches: list[Batch] = []  # pool model: batches of two or more being served
+        self._batch_count = self._batched = 0  # pool model: batches handed out, connections in them
         self._static: dict[bytes, bytes] = {}
         self._static_on = self.state.log.path is None  # a logged request must reach the handler
 
@@ -195,6 +213,7 @@ class Server:
         listener.setblocking(False)
         self._listener = listener
         self._ep = select.epoll()
+        self._epfd = self._ep.fileno()
         self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self._ep.register(listener.fileno(), select.EPOLLIN | select.EPOLLET)
         self._ep.register(self._wake_fd, select.EPOLLIN)
@@ -253,7 +272,11 @@ class Server:
                     self._drain_wake()
                 elif fd in self._children:
                     self._child_readable(fd)
+            if self._ready:
+                self._dispatch()
             now = time.monotonic()
+            if self._batches:
+                self._split_stalled(now)
             if self._deadlines and self._deadlines[0][0] <= now:
                 self._expire(now)
             if now - last_clean >= 1.0:
@@ -359,6 +382,8 @@ class Server:
             self._child_readable(fd)
 
     def _poll_timeout(self, draining: bool) -> float:
+        if self._batches:
+            return STALL
         if draining or self._children:
             return 0.05
         if self._deadlines:
@@ -403,11 +428,9 @@ class Server:
                 self._register(conn)
 
     def _register(self, conn: Conn) -> None:
-        if self._blocking_keep:  # see _pool_work; every other read and write passes MSG_DONTWAIT
-            conn.sock.setblocking(True)
-            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, self._rcvtimeo)
-        else:
-            conn.sock.setblocking(False)
+        conn.sock.setblocking(False)
+        if self._raw:
+            conn.arm_read = rawio.epoll_event(select.EPOLLIN | select.EPOLLONESHOT, conn.fd)
         self._conns[conn.fd] = conn
         flags = select.EPOLLIN | select.EPOLLONESHOT if self.options.model is Model.POOL else select.EPOLLIN
         self._ep.register(conn.fd, flags)
@@ -527,9 +550,11 @@ class Server:
         else:
             conn.state = ConnState.READING if conn.inbuf else ConnState.IDLE
 
-    def _try_send(self, conn: Conn, data: bytes | memoryview) -> int:
+    def _try_send(self, conn: Conn, data: bytes | bytearray | memoryview) -> int:
         """Bytes sent (0 on EAGAIN), or -1 when the peer is gone (reset mid-write survives)."""
         try:
+            if self._raw:
+                return rawio.send(conn.fd, data if type(data) is bytes else bytes(data))
             return conn.sock.send(data, _DONTWAIT)
         except BlockingIOError:
             return 0
@@ -562,7 +587,11 @@ class Server:
             flags |= select.EPOLLONESHOT
             control.release(conn)  # the owner's writes happen before the next owner's reads
         try:
-            self._ep.modify(conn.fd, flags)
+            if self._raw:
+                event = conn.arm_read if flags == _ARM_READ else rawio.epoll_event(flags, conn.fd)
+                rawio.epoll_modify(self._epfd, conn.fd, event)
+            else:
+                self._ep.modify(conn.fd, flags)
         except OSError:  # closed by the loop while idle (shutdown or timeout)
             pass
 
@@ -574,68 +603,163 @@ class Server:
             self._loop_owned_event(conn, ev)
             return
         conn.state = ConnState.BUSY
+        self._ready.append(conn)
+
+    def _dispatch(self) -> None:
+        """Hand the connections that became readable in one ``poll`` to one worker, as a batch
+        (or to several, ``max_batch`` connections each)."""
+        ready, self._ready = self._ready, []
         assert self._pool is not None
-        if not self._pool.serve(conn):
-            self._reject(conn)
+        size, now = self.options.max_batch, _monotonic()
+        for start in range(0, len(ready), size):
+            conns = ready[start:start + size]
+            batch = Batch(conns, now)
+            with self._events_lock:
+                self._batch_count += 1
+                self._batched += len(conns)
+            if not self._pool.serve(batch):
+                for conn in conns:
+                    self._reject(conn)
+            elif len(conns) > 1:
+                self._batches.append(batch)
 
-    def _pool_work(self, conn: Conn) -> None:
-        """Runs on a worker that owns ``conn`` (its fd is disarmed) until it re-arms or hands back.
+    def _split_stalled(self, now: float) -> None:
+        """A batch whose worker took no connection from it for ``STALL`` seconds is blocked in
+        a handler: each connection still waiting in it goes to a spare worker of its own."""
+        assert self._pool is not None
+        pool, waiting = self._pool, []
+        for batch in self._batches:
+            conns = batch.conns
+            if not conns:
+                continue
+            if batch.taken != batch.seen:
+                batch.seen, batch.seen_at = batch.taken, now
+            elif now - batch.seen_at >= STALL:
+                while conns and pool.spare():
+                    try:
+                        conn = conns.pop()  # from the right end: its worker takes from the left
+                    except IndexError:
+                        break
+                    if not pool.serve(Batch([conn], now)):
+                        conns.append(conn)
+                        break
+                    self._note_event("batch_splits")
+            if conns:
+                waiting.append(batch)
+        self._batches = waiting
 
-        After an answer the worker keeps the connection for up to ``keep_window`` seconds, waiting
-        for the client's next request in one blocking ``recv`` (the pool model's sockets are
-        blocking with ``SO_RCVTIMEO`` set to the window; every other read and write passes
-        ``MSG_DONTWAIT``), and answers it too, up to ``keep_requests`` requests: a busy keep-alive connection then costs no
-        hand-off between the loop and a worker per request, only per burst. A connection quiet
-        for the window is re-armed and its worker goes back to the idle stack, so idle
-        connections never hold a thread; and a worker keeps a connection only while the pool has
-        a spare worker, so keeping never turns another client's request into a 503."""
+    def _pool_work(self, batch: Batch) -> None:
+        """Runs on a worker: serve the connections of ``batch`` one at a time, each with its fd
+        disarmed (``EPOLLONESHOT``), until the batch is empty (the loop may take connections
+        from its other end, see ``_split_stalled``).
+
+        With raw I/O the common case is spelled out with local names: a request the server has
+        answered before with a static response (see ``_remember_static``) costs a dict lookup,
+        a count and three calls that keep the GIL (``recv``, ``send``, the re-arm). The
+        deadline of the connections is computed once per batch (a batch takes well under the
+        resolution any timeout needs). Everything else goes to ``_pool_answer``."""
+        take = batch.conns.popleft
+        if not self._raw:
+            while True:
+                try:
+                    conn = take()
+                except IndexError:
+                    return
+                batch.taken += 1
+                self._pool_serve(conn, None)
+        reader = self._reader()
+        recv, send, modify, epfd = reader.recv, rawio.send, rawio.epoll_modify, self._epfd
+        lookup = self._static.get if self._static_on and not self._stop_requested.is_set() else {}.get
+        record, release, idle = self.state.counters.record, control.release, ConnState.IDLE
+        deadline = _monotonic() + self._idle_timeout
+        while True:
+            try:
+                conn = take()
+            except IndexError:
+                return
+            batch.taken += 1
+            if conn.inbuf:
+                self._pool_serve(conn, reader)
+                continue
+            data: bytes | None
+            try:
+                data = recv(conn.fd)
+            except BlockingIOError:
+                self._rearm_read(conn)
+                continue
+            except OSError:
+                data = None
+            out = lookup(data) if data else None
+            if out is None:
+                self._pool_answer(conn, data)
+                continue
+            record(200, len(out))
+            try:
+                sent = send(conn.fd, out)
+            except OSError:
+                self._note_event("resets")
+                sent = -1
+            conn.deadline = deadline
+            if sent != len(out):
+                self._pool_sent(conn, out, sent, False)
+                continue
+            conn.state = idle
+            release(conn)  # see ``_arm``
+            try:
+                modify(epfd, conn.fd, conn.arm_read)
+            except OSError:  # closed by the loop while idle (shutdown)
+                pass
+
+    def _reader(self) -> rawio.Buffer:
+        """This worker thread's receive buffer."""
+        local = self._buffers
         try:
-            data: bytes | None = conn.sock.recv(RECV_SIZE, _DONTWAIT)
+            return local.buffer  # type: ignore[no-any-return]
+        except AttributeError:
+            local.buffer = buffer = rawio.Buffer()
+            return buffer
+
+    def _pool_serve(self, conn: Conn, reader: rawio.Buffer | None) -> None:
+        """Read what the connection has, then ``_pool_answer``."""
+        data: bytes | None
+        try:
+            data = reader.recv(conn.fd) if reader is not None else conn.sock.recv(RECV_SIZE, _DONTWAIT)
         except BlockingIOError:
             self._rearm_read(conn)
             return
         except OSError:
             data = None
-        budget = self.options.keep_requests
-        while True:
-            if not data:
-                if data is None:
-                    self._note_event("resets")
-                self._finish_from_worker(conn)
-                return
-            out, close = self._respond(conn, data)
-            conn.deadline = _monotonic() + (self._header_timeout if conn.inbuf else self._idle_timeout)
-            if out:
-                sent = self._try_send(conn, out)
-                if sent < 0:
-                    self._finish_from_worker(conn)
-                    return
-                if sent < len(out):
-                    conn.out, conn.close_after, conn.state = out[sent:], close, ConnState.WRITING
-                    self._arm(conn, select.EPOLLOUT)
-                    return
-            if close:
-                self._finish_from_worker(conn)
-                return
-            budget -= 1
-            keep = budget > 0 and self._blocking_keep and self._pool is not None and self._pool.spare()
-            more = self._await_more(conn) if keep else Quiet.QUIET
-            if more is Quiet.QUIET:
-                self._rearm_read(conn)
-                return
-            data = more
+        self._pool_answer(conn, data)
 
-    def _await_more(self, conn: Conn) -> "bytes | None | Quiet":
-        """The connection's next bytes if they arrive within ``keep_window``; ``QUIET`` if they
-        do not (or the server is stopping), b"" at end of stream, None when the read fails."""
-        if self._stop_requested.is_set():
-            return Quiet.QUIET
-        try:
-            return conn.sock.recv(RECV_SIZE)  # a blocking socket: waits for SO_RCVTIMEO at most
-        except BlockingIOError:  # EAGAIN: the window passed
-            return Quiet.QUIET
-        except OSError:
-            return None
+    def _pool_answer(self, conn: Conn, data: bytes | None) -> None:
+        """Answer every complete request in ``data`` (None: the read failed, b"": end of
+        stream), then re-arm the fd, or hand the connection back to the loop (a partial
+        write, a close)."""
+        if not data:
+            if data is None:
+                self._note_event("resets")
+            self._finish_from_worker(conn)
+            return
+        out, close = self._respond(conn, data)
+        conn.deadline = _monotonic() + (self._header_timeout if conn.inbuf else self._idle_timeout)
+        if out:
+            self._pool_sent(conn, out, self._try_send(conn, out), close)
+        elif close:
+            self._finish_from_worker(conn)
+        else:
+            self._rearm_read(conn)
+
+    def _pool_sent(self, conn: Conn, out: bytes, sent: int, close: bool) -> None:
+        """A worker sent ``sent`` bytes of ``out`` (-1: the peer is gone); what comes next."""
+        if sent < 0:
+            self._finish_from_worker(conn)
+        elif sent < len(out):
+            conn.out, conn.close_after, conn.state = out[sent:], close, ConnState.WRITING
+            self._arm(conn, select.EPOLLOUT)
+        elif close:
+            self._finish_from_worker(conn)
+        else:
+            self._rearm_read(conn)
 
     def _rearm_read(self, conn: Conn) -> None:
         if self._stop_requested.is_set() and not conn.inbuf:
@@ -910,6 +1034,8 @@ class Server:
         out: dict[str, Any] = {"model": self.options.model.value, "events": events}
         if self._pool is not None:
             out["pool"] = self._pool.statistics()
+            with self._events_lock:
+                out["pool"].update(batches=self._batch_count, served=self._batched)
         if self.options.model is Model.THREAD:
             with self._threads_lock:
                 out["threads"] = len(self._threads)

@@ -38,16 +38,23 @@ def request(port: int, rid: int, path: str = "/") -> tuple[int, dict[str, str], 
 
 
 def run_clients(modules: dict[str, Any], remedies: Remedies, clients: int = 2, max_workers: int = 2,
-                log_path: str | None = None,
-                path: str = "/") -> tuple[dict[str, Any], list[tuple[int, dict[str, str], bytes]]]:
+                log_path: str | None = None, path: str = "/",
+                max_batch: int = 1) -> tuple[dict[str, Any], list[tuple[int, dict[str, str], bytes]]]:
     """Serve ``clients`` concurrent requests; returns (server stats, responses in client order).
 
     ``modules`` maps "state", "app", "workerpool" to the module objects the scenario imported:
     when it asked for them to be instrumented, those are the instrumented copies, which the
-    already-imported server would not otherwise use."""
+    already-imported server would not otherwise use.
+
+    ``max_batch=1``: each readable connection goes to a worker of its own, so two requests in
+    flight are two workers at once, the concurrency these scenarios are about. The server's
+    default hands requests that arrive in one ``poll`` to one worker, which serves them one
+    after the other: under real load workers still overlap (batches follow each other, a
+    stalled batch is split), but two requests sent together rarely do, and a short exploration
+    would seldom see the race."""
     state = modules["state"].SharedState(remedies, log_path)
     server = Server(ServerOptions(model=Model.POOL, max_workers=max_workers, remedies=remedies,
-                                  log_path=log_path), state=state, app_cls=modules["app"].App,
+                                  log_path=log_path, max_batch=max_batch), state=state, app_cls=modules["app"].App,
                     pool_cls=modules["workerpool"].WorkerPool)
     _, port = server.bind()
     loop = threading.Thread(target=server.serve_forever, name="loop")

@@ -1,9 +1,10 @@
 """The benchmark route and the fast paths behind it: the same bytes as the asyncio yardstick, the
-remembered static responses (inline loop and pool workers), counting, and the pool's keep window."""
+remembered static responses (inline loop and pool workers), counting, and the pool's batches."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 import threading
 import time
@@ -80,22 +81,51 @@ def test_a_logged_server_sends_every_request_to_the_handler(tmp_path: Path) -> N
     assert stats["log"] == {"lines": 5, "torn": 0}
 
 
-def test_a_pool_worker_keeps_a_busy_connection_and_releases_a_quiet_one() -> None:
-    opts = options(Model.POOL, keep_window=0.05, keep_requests=1000)
-    with running(opts) as (server, _, port), connect(port) as sock:
-        for _ in range(20):
-            sock.sendall(PLAIN)
-            assert _read_exactly(sock, len(PLAINTEXT)) == PLAINTEXT
-        deadline = time.monotonic() + 10  # quiet for longer than the window: its worker goes back
-        while True:
+def test_pool_requests_that_arrive_together_are_served_as_one_batch() -> None:
+    with running(options(Model.POOL)) as (server, _, port):
+        socks = [connect(port) for _ in range(8)]
+        try:
+            for _ in range(20):
+                for sock in socks:
+                    os.write(sock.fileno(), PLAIN)
+                for sock in socks:
+                    assert _read_exactly(sock, len(PLAINTEXT)) == PLAINTEXT
             pool = fetch_stats("127.0.0.1", port, check_log=False)["pool"]
-            if pool["idle"] == pool["workers"] - 1 or time.monotonic() > deadline:
-                break  # (one worker is busy: the one answering /_stats)
-            time.sleep(0.05)
-        assert pool["idle"] == pool["workers"] - 1
-        sock.sendall(PLAIN)  # re-armed: the loop hands it to a worker again
-        assert _read_exactly(sock, len(PLAINTEXT)) == PLAINTEXT
-        assert server._pool is not None and server._pool.started <= 3
+        finally:
+            for sock in socks:
+                sock.close()
+    assert pool["served"] == 8 * 20 + 1  # and /_stats
+    assert pool["batches"] < pool["served"]  # at least once, two connections shared a wake-up
+    assert server._pool is not None and server._pool.started <= 8
+
+
+def test_a_handler_that_blocks_does_not_hold_up_the_rest_of_its_batch() -> None:
+    """The slow request is sent first, so it is first in the batch when both arrive in one
+    poll; the worker blocks in it, and the loop hands the fast requests to other workers: their
+    answers come before the slow one's. (When they do not share a batch there is nothing to
+    split; the trial is repeated until one did.)"""
+    slow = b"GET /work?wait_ms=1000 HTTP/1.1\r\n\r\n"
+    with running(options(Model.POOL)) as (server, _, port):
+        for _ in range(10):
+            blocker, *others = [connect(port) for _ in range(4)]
+            try:
+                os.write(blocker.fileno(), slow)
+                for sock in others:
+                    os.write(sock.fileno(), PLAIN)
+                for sock in others:
+                    assert _read_exactly(sock, len(PLAINTEXT)) == PLAINTEXT
+                blocker.setblocking(False)
+                with pytest.raises(BlockingIOError):  # still in its handler
+                    blocker.recv(1)
+                blocker.setblocking(True)
+                status, _, body = read_response(blocker, bytearray())
+                assert status == 200 and body.startswith(b"worked")
+            finally:
+                for sock in (blocker, *others):
+                    sock.close()
+            if server._events["batch_splits"]:
+                break
+        assert server._events["batch_splits"] >= 1
 
 
 def test_spare_says_whether_serve_would_find_a_worker() -> None:
