@@ -36,15 +36,18 @@ Where the time goes, and the fast paths
   is read once per batch. Everything else (partial, pipelined, new or logged requests, errors,
   shutdown) takes the general path, which parses and calls the handler.
 * ``pool``: every hand-off between threads is a thread switch (the GIL passes to the thread it
-  wakes), and a switch costs more than answering a small request. Two things keep them rare:
-  the loop hands the connections that became readable in one ``poll`` to one worker as a
-  ``Batch`` (one wake-up per batch, not per request), and the workers read, write and re-arm
-  through ``rawio``, whose calls never block and keep the GIL, so a worker answers its whole
-  batch without another thread cutting in at every system call. A handler that blocks must
-  not hold up the rest of its batch: the loop polls every ``STALL`` seconds while batches are
-  being served, and gives each connection still waiting in a batch that made no progress for
-  that long to a spare worker of its own. So a slow handler delays the requests that arrived
-  with it by about a millisecond, never by its own duration.
+  wakes), and a switch costs more than answering a small request. So the loop hands the
+  connections that became readable in one ``poll`` to one worker as a ``Batch`` (one wake-up
+  per batch, not per request), and the workers read, write and re-arm through ``rawio``,
+  whose calls never block and keep the GIL, so a worker answers its whole batch without
+  another thread cutting in at every system call. The loop waits for a batch of several to
+  finish (``STALL`` seconds at most) before it polls again: the requests that arrive
+  meanwhile make the next batch bigger, and the loop is not woken by the kernel in the middle
+  of a batch only to queue for the GIL. A handler that blocks must not hold up the rest of
+  its batch: the loop polls every ``STALL`` seconds while batches are being served, and gives
+  each connection still waiting in a batch that made no progress for that long to a spare
+  worker of its own. So a slow handler delays the requests that arrived with it by about a
+  millisecond, never by its own duration.
 
 Deadlines (idle keep-alive, slow header, slow reader) live in a ``SortedList`` of
 ``(deadline, conn_id, conn)``. An entry is not moved when a request pushes the deadline back; the
@@ -146,12 +149,18 @@ class Batch:
 
     The worker takes connections from the left; the loop, finding the batch stalled (``taken``
     unchanged for ``STALL`` seconds: a handler blocks), takes the rest from the right and gives
-    each to a spare worker. Each ``deque`` call is atomic, so every connection has one owner."""
+    each to a spare worker. Each ``deque`` call is atomic, so every connection has one owner.
+    A batch of several has a ``done`` lock, held until its worker has emptied it, on which the
+    loop waits (for ``STALL`` seconds at most) before it polls again."""
 
-    __slots__ = ("conns", "taken", "seen", "seen_at")
+    __slots__ = ("conns", "taken", "seen", "seen_at", "done")
 
     def __init__(self, conns: list[Conn], now: float) -> None:
         self.conns = collections.deque(conns)
+        self.done: Any = None
+        if len(conns) > 1:
+            self.done = threading.Lock()
+            self.done.acquire()
         self.taken = 0  # written by the worker only
         self.seen = 0  # what the loop saw of ``taken``, and when
         self.seen_at = now
@@ -620,8 +629,11 @@ class Server:
             if not self._pool.serve(batch):
                 for conn in conns:
                     self._reject(conn)
-            elif len(conns) > 1:
+            elif batch.done is not None:
                 self._batches.append(batch)
+                # Let it finish before polling again: what arrives meanwhile makes the next batch
+                # bigger, and the loop is not woken mid-batch only to queue for the GIL.
+                batch.done.acquire(True, STALL)
 
     def _split_stalled(self, now: float) -> None:
         """A batch whose worker took no connection from it for ``STALL`` seconds is blocked in
@@ -658,6 +670,14 @@ class Server:
         a count and three calls that keep the GIL (``recv``, ``send``, the re-arm). The
         deadline of the connections is computed once per batch (a batch takes well under the
         resolution any timeout needs). Everything else goes to ``_pool_answer``."""
+        try:
+            self._pool_batch(batch)
+        finally:
+            if batch.done is not None:
+                batch.done.release()
+
+    def _pool_batch(self, batch: Batch) -> None:
+        """The body of ``_pool_work``."""
         take = batch.conns.popleft
         if not self._raw:
             while True:
