@@ -19,9 +19,13 @@ change:
   clocks buy over "two threads were there at once").
 * **Cost.** Every shared access of the program calls into Python, so the hot paths (an
   access, ``with lock:``) are closures over the detectors' tables that decide the common
-  cases inline (``_access_path``, ``_lock_paths``), and a contended wrapped lock yields the
-  GIL before it blocks, so that the extra Python code inside critical sections does not
-  start lock convoys (``_contended``).
+  cases inline (``_access_path``, ``_lock_paths``). For the run, ``install`` also puts its
+  own attribute helpers in ``runtime.HELPERS`` (``_attribute_paths``), which the modules
+  loaded meanwhile bind: a shared attribute read, write or ``obj.attr += n`` is then one
+  Python call that does the access and the detector's common case. A ``LiveLock`` keeps
+  its entry of the race detector's lock table (``_state``) for the run. And a contended
+  wrapped lock yields the GIL before it blocks, so that the extra Python code inside
+  critical sections does not start lock convoys (``_contended``).
 * **Happens-before edges** come from thin wrappers patched into ``threading``: ``Lock`` and
   ``RLock`` forward to a real lock and report ``acquire`` after taking it and ``release``
   before giving it back; ``Thread.start``/``join`` report the parent → child and child →
@@ -53,6 +57,7 @@ import _thread
 import sys
 import threading
 import time
+import weakref
 from types import CodeType, FrameType
 from typing import Any, Callable, Hashable
 
@@ -61,13 +66,22 @@ from racelab._core.events import Op
 from racelab._core.patching import Patcher
 from racelab.detect import vclock
 from racelab.detect.detector import Detector
+from racelab.instrument import runtime
 
+_READ = Op.READ
 _WRITE = Op.WRITE
 _RealLock = _thread.allocate_lock
 _sleep = time.sleep
 _monotonic = time.monotonic
 _RealRLock: Any = getattr(threading, "_CRLock", None) or threading._PyRLock  # type: ignore[attr-defined]
 _REAL_CONDITION_INIT: CodeType = threading.Condition.__init__.__code__
+
+_MISSING = object()
+_NUMBERS = frozenset({int, float})
+"""Types on which ``operator.iadd`` and its kin run no Python code."""
+
+_getframe = sys._getframe
+_join_into = vclock.join_into
 
 _engine_files: dict[str, bool] = {}
 """``co_filename`` -> whether it is racelab's own code. (Keyed by file name, whose hash a
@@ -128,10 +142,13 @@ class LiveObserver:
         self.names: dict[int, str] = {}
         self._local = _thread._local()
         self._alive: dict[int, object] = {}
+        # id -> the live locks whose ``_state`` this run set (``uninstall`` clears them)
+        self._attached: dict[int, weakref.ReferenceType[LiveLock]] = {}
         self._sweep_at = SWEEP_MIN
         self._mutex = _RealLock()
-        # Bound methods, looked up once: every event goes through here. (Explicit
-        # acquire/release: ``with`` on a lock costs twice as much.)
+        # Bound methods, looked up once, for the methods below and the rarer paths. (Explicit
+        # acquire/release: ``with`` on a lock costs twice as much. The hot paths call
+        # ``_mutex.acquire()`` itself, which costs less than a call of a stored bound method.)
         self._lock = self._mutex.acquire
         self._unlock = self._mutex.release
         self._race = detector.race
@@ -314,7 +331,10 @@ def _lock_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
     The common cases of ``RaceDetector.lock_acquire``/``lock_release`` (the lock goes back
     and forth with the thread that took it: no join) and ``LockOrderDetector.lock_acquired``
     /``lock_released`` (no other lock held: no edge; the innermost lock released) are
-    inlined on those detectors' tables; everything else goes to them.
+    inlined on those detectors' tables; everything else goes to them. ``enter``/``exit`` find
+    the lock's entry of ``RaceDetector._locks`` on the wrapper (``LiveLock._state``, set at
+    its first use in the run and cleared by ``uninstall``): an entry, once made, is never
+    replaced during a run.
     """
     local = observer._local
     adopt = observer._adopt
@@ -328,13 +348,14 @@ def _lock_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
     lock_released = observer._lock_released
     join_into = vclock.join_into
     engine_files = _engine_files
-    getframe = sys._getframe
-    last_user_code: list[CodeType | None] = [None]  # the last ``with`` site's code, when user code
+    attached = observer._attached
+    last_user_code: CodeType | None = None  # the last ``with`` site's code, when user code
 
     def _user_code(code: CodeType) -> bool:
+        nonlocal last_user_code
         if engine_files.get(code.co_filename, True) and _is_engine(code):
             return False
-        last_user_code[0] = code
+        last_user_code = code
         return True
 
     def order_acquired(record: _ThreadRecord, key: int, lock_class: str, frame: FrameType | None) -> None:
@@ -403,32 +424,43 @@ def _lock_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
         else:
             lock_release(me, key)
 
+    def attach(wrapper: LiveLock) -> None:
+        """Keep the lock's entry of the race detector's lock table on the wrapper."""
+        key = wrapper._key
+        wrapper._state = locks[key]
+        # (the callback runs as the lock is freed, before another object can take its id)
+        attached[key] = weakref.ref(wrapper, lambda _, key=key: attached.pop(key, None))  # type: ignore[misc]
+
+    # ``enter``/``exit`` reach what they seldom need through ``observer`` and module globals,
+    # not through free variables of their own: each one is copied into the frame of every call.
     def enter(wrapper: LiveLock) -> bool:  # ``taken`` after the real acquire, inlined
-        real = wrapper._lock.acquire
-        if not real(False):
-            _contended(real, -1)
+        real = wrapper._lock
+        if real.locked():  # busy: see ``_contended``
+            _contended(real.acquire, -1)
+        else:  # (``locked()`` and ``acquire()`` cost less than ``acquire(False)``; should another
+            real.acquire()  # thread take the lock in between, this waits as a plain ``with`` does)
         try:
             record: _ThreadRecord = local.record
         except AttributeError:
-            record = adopt()
+            record = observer._adopt()
         me = record.tid
-        key = wrapper._key
-        state = locks.get(key)
+        state = wrapper._state
         if state is None:
-            lock_acquire(me, key)
+            observer._lock_acquire(me, wrapper._key)
+            attach(wrapper)
         else:
             if state[1] != me:
-                join_into(record.clock, state[0])
+                _join_into(record.clock, state[0])
             state[2] = me
         lock_class = wrapper._class
         if lock_class is not None:
             held = record.held
-            frame = getframe(1)
+            frame = _getframe(1)
             code = frame.f_code
-            if held or (code is not last_user_code[0] and not _user_code(code)):
-                order_acquired(record, key, lock_class, frame)
+            if held or (code is not last_user_code and not _user_code(code)):
+                order_acquired(record, wrapper._key, lock_class, frame)
             else:
-                held.append([key, lock_class, code, frame.f_lasti, 1])
+                held.append([wrapper._key, lock_class, code, frame.f_lasti, 1])
         return True
 
     def exit(wrapper: LiveLock, kind: object, value: object, traceback: object) -> None:
@@ -436,27 +468,27 @@ def _lock_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
         try:
             record: _ThreadRecord = local.record
         except AttributeError:
-            record = adopt()
+            record = observer._adopt()
         me = record.tid
-        key = wrapper._key
         if wrapper._class is not None:
             held = record.held
-            if held:
-                top = held[-1]
-                if top[0] == key and top[4] == 1:
-                    held.pop()
-                else:
-                    order_released(record, key)
+            # (an entry pushed by the fast path above holds the very ``_key`` object)
+            if len(held) == 1 and (top := held[0])[0] is wrapper._key and top[4] == 1:
+                # (``clear``, not ``pop``: on CPython 3.11 a list emptied by ``pop`` keeps a block
+                # of the system allocator, which every later append and pop reallocates)
+                held.clear()
             else:
-                order_released(record, key)
-        state = locks.get(key)
+                order_released(record, wrapper._key)
+        state = wrapper._state
         if state is not None and state[2] == me:
             clock = record.clock
             state[0][:] = clock
             state[1] = me
             clock[me] += 1
         else:
-            lock_release(me, key)
+            observer._lock_release(me, wrapper._key)
+            if state is None:
+                attach(wrapper)
         wrapper._lock.release()
 
     return taken, given, enter, exit
@@ -476,8 +508,7 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
     keep = observer._keep
     shadow = observer._shadow
     wholes = observer._wholes
-    lock = observer._lock
-    unlock = observer._unlock
+    mutex = observer._mutex  # (``mutex.acquire()`` costs less than a call of the bound method)
     detector_access = observer._access
     write = _WRITE
 
@@ -501,7 +532,7 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
                     return
             elif cell[4] == me and cell[5] == now:
                 return
-        lock()
+        mutex.acquire()
         try:
             if cell is None or wholes:
                 # A location with a cell has its object kept alive already (a sweep forgets
@@ -535,12 +566,246 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
                     return
             detector_access(me, op, loc, name, frame)
         finally:
-            unlock()
+            mutex.release()
 
     return access
 
 
+def _plain_getattr(tp: type) -> bool:
+    """Whether reading an attribute that instances of ``tp`` hold (in their ``__dict__`` or
+    slots, or as a plain class attribute) runs no Python code: no ``__getattribute__`` or
+    ``__getattr__`` of its own."""
+    mro = tp.__mro__
+    if any("__getattr__" in klass.__dict__ for klass in mro):
+        return False
+    return next(klass for klass in mro if "__getattribute__" in klass.__dict__) is object
+
+
+def _plain_names(obj: Any, name: str) -> tuple[str, ...]:
+    """The display names of the read and the write of ``obj.name`` when, for every object of
+    its type, both are data accesses and the read runs no Python code; else ``()``."""
+    tp = type(obj)
+    if not _plain_getattr(tp):  # (first: for a module or a class, the names below look it up)
+        return ()
+    read = runtime._live_load_name(obj, name)
+    write = runtime._live_store_name(obj, name)
+    per_type = name in runtime._live_loads.get(tp, _NO_NAMES) and name in runtime._live_stores.get(tp, _NO_NAMES)
+    return (read, write) if read and write and per_type else ()
+
+
+# What the helpers below use, as module globals (see the note above ``_lock_paths``'s ``enter``).
+_live_loads = runtime._live_loads
+_live_stores = runtime._live_stores
+_NO_NAMES = runtime._NO_NAMES
+_NO_PLAIN_NAMES: dict[str, tuple[str, ...]] = {}
+
+
+def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
+    """``runtime.ga``/``sa``/``aa`` for a live run, with ``access`` inlined.
+
+    ``install`` puts them in ``runtime.HELPERS`` as ``__rl_ga__``/``__rl_sa__``/``__rl_aa__``
+    for the run, so the modules loaded meanwhile call them: a shared attribute read or write
+    is then one Python call instead of two (the helper, then the observer's ``access``).
+    Their decisions are those of the generic helpers (which attributes are data, on the same
+    per-type caches) and of ``access`` (same epoch, no race and at most one read epoch, else
+    the detector). When an exploration is active, or once this observer is no longer the
+    live one (a module loaded during the run may outlive it), they hand over to the generic
+    helpers.
+
+    ``aa`` (``obj.name op= operand``) reports a read, then a write, as ``ga`` and ``sa`` do.
+    When the read and ``op`` cannot run Python code (a type without attribute hooks, numbers
+    on both sides: see ``_plain_names``, ``_NUMBERS``), no event of this thread can come
+    between them, so it computes the value first and then decides both events in one
+    section under the mutex. Otherwise it reports them through ``access``, around ``op``.
+    """
+    local = observer._local
+    shadow = observer._shadow
+    wholes = observer._wholes
+    mutex = observer._mutex
+    access = observer._fast_access
+    plain_names: dict[type, dict[str, tuple[str, ...]]] = {}  # type -> name -> ``_plain_names``
+
+    def ga(obj: Any, name: str) -> Any:
+        if control._active is not None or control.live is not observer:
+            return runtime.ga(obj, name)
+        text = _live_loads.get(type(obj), _NO_NAMES).get(name)
+        if text is None:
+            text = runtime._live_load_name(obj, name)
+        if text:
+            try:
+                record: _ThreadRecord = local.record
+            except AttributeError:
+                record = observer._adopt()
+            me = record.tid
+            clock = record.clock
+            now = clock[me]
+            loc = (id(obj), name)
+            cell = shadow.get(loc)
+            # (Conditions in this shape keep the jumps after the comparisons short: CPython
+            # 3.11 does not specialize a comparison followed by a long jump.)
+            if cell is not None and cell[4] == me and cell[5] == now and not wholes:
+                pass  # the same epoch as the recorded read: nothing to record
+            else:
+                frame = _getframe(1)
+                mutex.acquire()
+                try:
+                    if cell is None or wholes:
+                        if obj is not None:
+                            observer._keep(obj)
+                        observer._access(me, _READ, loc, text, frame)
+                    else:
+                        writer = cell[0]
+                        reader = cell[4]
+                        if cell[8] is None and (
+                            writer == me or writer < 0 or cell[1] <= (clock[writer] if writer < len(clock) else 0)
+                        ) and (
+                            reader < 0 or reader == me or cell[5] <= (clock[reader] if reader < len(clock) else 0)
+                        ):  # it happens after the recorded read: it stands for both
+                            cell[4] = me
+                            cell[5] = now
+                            cell[6] = frame.f_code
+                            cell[7] = frame.f_lasti
+                        else:
+                            observer._access(me, _READ, loc, text, frame)
+                finally:
+                    mutex.release()
+        return getattr(obj, name)
+
+    def sa(obj: Any, name: str, value: Any) -> None:
+        if control._active is not None or control.live is not observer:
+            runtime.sa(obj, name, value)
+            return
+        text = _live_stores.get(type(obj), _NO_NAMES).get(name)
+        if text is None:
+            text = runtime._live_store_name(obj, name)
+        if text:
+            try:
+                record: _ThreadRecord = local.record
+            except AttributeError:
+                record = observer._adopt()
+            me = record.tid
+            clock = record.clock
+            now = clock[me]
+            loc = (id(obj), name)
+            cell = shadow.get(loc)
+            if cell is not None and cell[0] == me and cell[1] == now and not wholes:
+                pass  # the same epoch as the recorded write: nothing to record
+            else:
+                frame = _getframe(1)
+                mutex.acquire()
+                try:
+                    if cell is None or wholes:
+                        if obj is not None:
+                            observer._keep(obj)
+                        observer._access(me, _WRITE, loc, text, frame)
+                    else:
+                        writer = cell[0]
+                        reader = cell[4]
+                        if cell[8] is None and (
+                            writer == me or writer < 0 or cell[1] <= (clock[writer] if writer < len(clock) else 0)
+                        ) and (
+                            reader < 0 or reader == me or cell[5] <= (clock[reader] if reader < len(clock) else 0)
+                        ):  # it supersedes every recorded access: reset the cell
+                            cell[0] = me
+                            cell[1] = now
+                            cell[2] = frame.f_code
+                            cell[3] = frame.f_lasti
+                            cell[4] = -1  # (no read epoch: fields 5-7 are not read any more)
+                        else:
+                            observer._access(me, _WRITE, loc, text, frame)
+                finally:
+                    mutex.release()
+        setattr(obj, name, value)
+
+    def aa(obj: Any, name: str, op: Any, operand: Any) -> None:
+        if control._active is not None or control.live is not observer:
+            runtime.aa(obj, name, op, operand)
+            return
+        tp = type(obj)
+        names = plain_names.get(tp, _NO_PLAIN_NAMES).get(name)
+        if names is None:
+            names = plain_names.setdefault(tp, {})[name] = _plain_names(obj, name)
+        if names and type(operand) in _NUMBERS:
+            # The value first (nothing has happened yet if that fails: the general path
+            # below does it all again, events first), then both events.
+            try:
+                value = getattr(obj, name)
+                value = op(value, operand) if type(value) in _NUMBERS else _MISSING
+            except Exception:  # noqa: BLE001 - raised again by the general path
+                value = _MISSING
+            if value is not _MISSING:
+                rtext, wtext = names
+                try:
+                    record: _ThreadRecord = local.record
+                except AttributeError:
+                    record = observer._adopt()
+                me = record.tid
+                clock = record.clock
+                now = clock[me]
+                loc = (id(obj), name)
+                cell = shadow.get(loc)
+                if (cell is not None and cell[0] == me and cell[1] == now and cell[4] == me
+                        and cell[5] == now and not wholes):
+                    pass  # the read and the write are both in the recorded epochs
+                else:
+                    frame = _getframe(1)
+                    mutex.acquire()
+                    try:
+                        if cell is None or wholes:
+                            if obj is not None:
+                                observer._keep(obj)
+                            observer._access(me, _READ, loc, rtext, frame)
+                            observer._access(me, _WRITE, loc, wtext, frame)
+                        else:
+                            writer = cell[0]
+                            reader = cell[4]
+                            if cell[8] is None and (
+                                writer == me or writer < 0
+                                or cell[1] <= (clock[writer] if writer < len(clock) else 0)
+                            ) and (
+                                reader < 0 or reader == me
+                                or cell[5] <= (clock[reader] if reader < len(clock) else 0)
+                            ):  # the read cannot race, and then neither can the write
+                                if writer == me and cell[1] == now:  # only the read is new
+                                    if reader != me or cell[5] != now:
+                                        cell[4] = me
+                                        cell[5] = now
+                                        cell[6] = frame.f_code
+                                        cell[7] = frame.f_lasti
+                                else:  # the write supersedes the read and all before
+                                    cell[0] = me
+                                    cell[1] = now
+                                    cell[2] = frame.f_code
+                                    cell[3] = frame.f_lasti
+                                    cell[4] = -1
+                            else:
+                                observer._access(me, _READ, loc, rtext, frame)
+                                observer._access(me, _WRITE, loc, wtext, frame)
+                    finally:
+                        mutex.release()
+                setattr(obj, name, value)
+                return
+        # The general path: ``ga``, ``op`` (which may run code and report events), ``sa``.
+        frame = _getframe(1)
+        text = _live_loads.get(tp, _NO_NAMES).get(name)
+        if text is None:
+            text = runtime._live_load_name(obj, name)
+        if text:
+            access(-1, _READ, (id(obj), name), text, frame, obj)
+        value = op(getattr(obj, name), operand)
+        text = _live_stores.get(tp, _NO_NAMES).get(name)
+        if text is None:
+            text = runtime._live_store_name(obj, name)
+        if text:
+            access(-1, _WRITE, (id(obj), name), text, frame, obj)
+        setattr(obj, name, value)
+
+    return ga, sa, aa
+
+
 _observer: LiveObserver | None = None
+_saved_helpers: dict[str, Any] = {}
+"""The entries of ``runtime.HELPERS`` that ``install`` replaced, for ``uninstall``."""
 
 
 def _lock_class(depth: int) -> str | None:
@@ -594,12 +859,13 @@ def _contended(acquire: Callable[..., bool], timeout: float) -> bool:
 class LiveLock:
     """``threading.Lock`` in live mode: a real lock that reports its hand-offs."""
 
-    __slots__ = ("_lock", "_class", "_key", "__weakref__")
+    __slots__ = ("_lock", "_class", "_key", "_state", "__weakref__")
 
     def __init__(self) -> None:
         self._lock = _RealLock()
         self._class = _lock_class(1)
         self._key = id(self)
+        self._state: list[Any] | None = None  # this lock's entry of the live run's lock table
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         real = self._lock.acquire
@@ -783,6 +1049,11 @@ def install(detector: Detector) -> tuple[LiveObserver, Patcher]:
     patcher.set(queue, "SimpleQueue", LiveSimpleQueue)
     _patch_threads(patcher)
     patcher.set(control, "live", observer)
+    # The modules loaded from here on bind these in place of the generic helpers.
+    fused = dict(zip(("__rl_ga__", "__rl_sa__", "__rl_aa__"), _attribute_paths(observer)))
+    for name in fused:
+        _saved_helpers.setdefault(name, runtime.HELPERS[name])
+    runtime.HELPERS.update(fused)
     _observer = observer
     return observer, patcher
 
@@ -791,7 +1062,13 @@ def uninstall(patcher: Patcher) -> None:
     global _observer
     observer = _observer
     _observer = None
+    runtime.HELPERS.update(_saved_helpers)
+    _saved_helpers.clear()
     patcher.undo()
     if observer is not None:
+        for ref in observer._attached.copy().values():  # (a copy: threads may still attach locks)
+            wrapper = ref()
+            if wrapper is not None:
+                wrapper._state = None
         observer.finish()
 

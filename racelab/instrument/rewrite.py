@@ -5,6 +5,8 @@ source                 rewritten
 =====================  ==============================================================
 ``o.a`` (load)         ``__rl_ga__(o, 'a')``
 ``o.a = v``            ``__rl_t__ = v; __rl_sa__(o, 'a', __rl_t__)``
+``o.a += 1``           ``__rl_aa__(o, 'a', __rl_iadd__, 1)`` (a constant or a parameter on the right)
+``o.a += v``           ``__rl_t__ = o; __rl_sa__(__rl_t__, 'a', __rl_iadd__(__rl_ga__(__rl_t__, 'a'), v))``
 ``c[k]`` (load)        ``__rl_gi__(c, k, 'c')``
 ``c[k] += v``          ``__rl_si__(c', k', __rl_iadd__(__rl_gi__(c', k', 'c'), v), 'c')``
 ``o.m(*a)``            ``__rl_mc__(o, 'm', *a)`` (atomic when ``o`` is a built-in container)
@@ -18,8 +20,10 @@ source                 rewritten
 Only globals that some function declares ``global`` are instrumented (others are never
 rebound after import), and only closure variables that some inner function declares
 ``nonlocal`` (others never change). Evaluation order is Python's: the value of an
-assignment first, then the target's container, then the store. Helper names end in
-``__`` so that private-name mangling in class bodies leaves them alone.
+assignment first, then the target's container, then the store. The one exception is
+``__rl_aa__``, whose operand is an argument and so is evaluated before the read; it is used
+only when that cannot be told apart (``_inert``). Helper names end in ``__`` so that
+private-name mangling in class bodies leaves them alone.
 """
 
 from __future__ import annotations
@@ -204,6 +208,20 @@ def _enclosing_owner(scope: _Scope | None, name: str) -> _Scope | None:
     return None
 
 
+def _bound_parameters(function: ast.AST) -> frozenset[str]:
+    """The parameters of ``function`` that no ``del`` or ``except ... as`` in it unbinds
+    (nested scopes included, which can only make the set smaller)."""
+    args: ast.arguments = function.args  # type: ignore[attr-defined]
+    names = {arg.arg for arg in args.posonlyargs + args.args + args.kwonlyargs}
+    names.update(arg.arg for arg in (args.vararg, args.kwarg) if arg is not None)
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Del):
+            names.discard(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.discard(node.name)
+    return frozenset(names)
+
+
 @dataclass(frozen=True)
 class _Ref:
     kind: str  # "global" | "cell"
@@ -218,6 +236,7 @@ class _Rewriter(ast.NodeTransformer):
         self.stack: list[_Scope] = []
         self.tmp = itertools.count()
         self.module_names = collector.scopes and next(iter(collector.scopes.values())).locals or set()
+        self.params: dict[ast.AST, frozenset[str]] = {}  # function -> its parameters never unbound
 
     # ---- scopes -----------------------------------------------------------------------
 
@@ -247,6 +266,19 @@ class _Rewriter(ast.NodeTransformer):
                     return None
             parent = parent.parent
         return _Ref("global") if name in self.c.global_names else None
+
+    def _inert(self, node: ast.expr) -> bool:
+        """Whether evaluating ``node`` has no effect and cannot fail: a constant, or a parameter
+        of the current function that is never unbound (``del``, ``except ... as``) and whose
+        reads are not instrumented."""
+        if isinstance(node, ast.Constant):
+            return True
+        if not isinstance(node, ast.Name) or self.scope.kind != "function" or self._resolve(node.id) is not None:
+            return False
+        params = self.params.get(self.scope.node)
+        if params is None:
+            params = self.params[self.scope.node] = _bound_parameters(self.scope.node)
+        return node.id in params
 
     def _is_module_import(self, node: ast.expr) -> bool:
         return (isinstance(node, ast.Name) and node.id in self.c.imports
@@ -520,6 +552,11 @@ class _Rewriter(ast.NodeTransformer):
             new = self._call(helper, current, self.visit(node.value))
             out.append(ast.Assign(targets=[ast.Name(id=target.id, ctx=ast.Store())],
                                   value=self._write_value(target.id, ref, new)))
+        elif isinstance(target, ast.Attribute) and self._inert(node.value):
+            # the operand is evaluated before the read here, which nothing can tell apart
+            op = ast.Name(id=f"__rl_{helper}__", ctx=ast.Load())
+            out.append(ast.Expr(self._call("aa", self.visit(target.value), ast.Constant(target.attr), op,
+                                           self.visit(node.value))))
         elif isinstance(target, ast.Attribute):
             obj = self._tmp()
             out.append(ast.Assign(targets=[ast.Name(id=obj, ctx=ast.Store())], value=self.visit(target.value)))

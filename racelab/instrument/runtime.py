@@ -259,6 +259,55 @@ def sa(obj: Any, name: str, value: Any) -> None:
     setattr(obj, name, value)
 
 
+def aa(obj: Any, name: str, op: Any, operand: Any) -> None:
+    """``obj.name op= operand``, ``op`` being ``operator.iadd`` or one of its kin: ``ga``,
+    ``op``, then ``sa``, in one call.
+
+    The rewriter uses it when ``operand`` is a constant or a parameter that is never
+    unbound, whose evaluation before the read (it is an argument here) has no effect and
+    cannot fail. The bodies of ``ga`` and ``sa`` are repeated here rather than called, so
+    that the frames looked up (``_getframe(1)``, ``_point``'s ``_getframe(2)``) are the
+    caller's, as in ``ga`` and ``sa``.
+    """
+    ex = control._active
+    if ex is None:
+        live = control.live
+        if live is not None:
+            text = _live_loads.get(type(obj), _NO_NAMES).get(name)
+            if text is None:
+                text = _live_load_name(obj, name)
+            if text:
+                live.access(-1, _READ, (id(obj), name), text, _getframe(1), obj)
+        value = getattr(obj, name)
+    else:
+        task = getattr(_tls, "task", None)
+        if task is None or not _is_data_read(obj, name):
+            value = getattr(obj, name)
+        else:
+            _point(ex, task, _READ, (id(obj), name), obj, _attr_name(obj, name))
+            value = getattr(obj, name)
+            if ex.verbose:
+                ex.note_value("-> " + _short(value))
+    value = op(value, operand)
+    ex = control._active
+    if ex is None:
+        live = control.live
+        if live is not None:
+            text = _live_stores.get(type(obj), _NO_NAMES).get(name)
+            if text is None:
+                text = _live_store_name(obj, name)
+            if text:
+                live.access(-1, _WRITE, (id(obj), name), text, _getframe(1), obj)
+        setattr(obj, name, value)
+        return
+    task = getattr(_tls, "task", None)
+    if task is not None and _is_data_write(obj, name):
+        _point(ex, task, _WRITE, (id(obj), name), obj, _attr_name(obj, name))
+        if ex.verbose:
+            ex.note_value("<- " + _short(value))
+    setattr(obj, name, value)
+
+
 def da(obj: Any, name: str) -> None:
     ex = control._active
     if ex is None:
@@ -532,7 +581,7 @@ def amsg(source: str, left: Any, op: str, right: Any) -> str:
 
 
 HELPERS: dict[str, Any] = {
-    "__rl_ga__": ga, "__rl_sa__": sa, "__rl_da__": da,
+    "__rl_ga__": ga, "__rl_sa__": sa, "__rl_aa__": aa, "__rl_da__": da,
     "__rl_gi__": gi, "__rl_si__": si, "__rl_di__": di,
     "__rl_gr__": gr, "__rl_gw__": gw, "__rl_cr__": cr, "__rl_cw__": cw, "__rl_scope__": scope,
     "__rl_mc__": mc, "__rl_amsg__": amsg,

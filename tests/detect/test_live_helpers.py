@@ -1,0 +1,359 @@
+"""Live mode's own attribute helpers decide what the generic helpers and the detector decide.
+
+During a live run ``runtime.HELPERS`` holds ``live._attribute_paths``'s ``ga``/``sa``/``aa``,
+which do the access and the detector's common cases in one call. Here the same random
+scripts of reads, writes, ``+=`` and lock hand-offs, spread over threads in a fixed order
+(hand-offs through raw ``_thread`` locks, which report nothing), run once through the
+generic helpers (``+=`` spelled ``sa(o, a, iadd(ga(o, a), n))``, as the rewriter spells it
+when the operand is not a constant or a parameter), once through the live ones and once
+through ``runtime.aa``; the detectors must end in the same state with the same reports.
+"""
+
+from __future__ import annotations
+
+import _thread
+import json
+import operator
+import random
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from racelab.detect import Detector
+from racelab.detect.live import install, uninstall
+from racelab.instrument import runtime
+
+
+@pytest.fixture()
+def detector() -> Iterator[Detector]:
+    det = Detector()
+    _, patcher = install(det)
+    try:
+        yield det
+    finally:
+        uninstall(patcher)
+
+
+class Plain:
+    def __init__(self) -> None:
+        self.value = 0
+        self.text = ""
+
+
+class Slotted:
+    __slots__ = ("value", "text")
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.text = ""
+
+
+class Hooked:
+    """``__getattr__`` may run code on a read: ``aa`` takes its general path."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.text = ""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(name)
+
+
+class Relocking:
+    """A value whose ``+=`` takes and releases a lock: an event between the read and the write."""
+
+    def __init__(self, lock: Any) -> None:
+        self.lock = lock
+
+    def __iadd__(self, other: int) -> "Relocking":
+        with self.lock:
+            pass
+        return self
+
+
+# The helpers are called from these one-line functions, a pair per kind of access, so that
+# the detectors' records can be compared by kind (``LABELS``) whichever set made them.
+def g_read(o: Any, a: str) -> Any: return runtime.ga(o, a)  # noqa: E704
+def f_read(o: Any, a: str) -> Any: return runtime.HELPERS["__rl_ga__"](o, a)  # noqa: E704
+def g_write(o: Any, a: str, v: Any) -> None: runtime.sa(o, a, v)  # noqa: E704
+def f_write(o: Any, a: str, v: Any) -> None: runtime.HELPERS["__rl_sa__"](o, a, v)  # noqa: E704
+def g_aug(o: Any, a: str, op: Any, n: Any) -> None: runtime.sa(o, a, op(runtime.ga(o, a), n))  # noqa: E704
+def f_aug(o: Any, a: str, op: Any, n: Any) -> None: runtime.HELPERS["__rl_aa__"](o, a, op, n)  # noqa: E704
+def h_aug(o: Any, a: str, op: Any, n: Any) -> None: runtime.aa(o, a, op, n)  # noqa: E704
+
+
+GENERIC = {"read": g_read, "write": g_write, "aug": g_aug}
+LIVE = {"read": f_read, "write": f_write, "aug": f_aug}
+GENERIC_AA = {**GENERIC, "aug": h_aug}  # ``runtime.aa`` itself, as modules loaded outside a run call it
+TABLES = (GENERIC, LIVE, GENERIC_AA)
+LABELS = {function.__code__: kind for table in TABLES for kind, function in table.items()}
+LINES = {function.__code__.co_firstlineno: kind for table in TABLES for kind, function in table.items()}
+
+
+def locked(lock: Any, then: Callable[[], None]) -> None:
+    with lock:
+        then()
+
+
+class Worker:
+    """A thread that runs the steps it is handed, one at a time, without reporting the hand-off."""
+
+    def __init__(self, name: str) -> None:
+        self.go = _thread.allocate_lock()
+        self.go.acquire()
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
+        self.step: Callable[[], None] | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self.loop, name=name)
+
+    def loop(self) -> None:
+        while True:
+            self.go.acquire()
+            step = self.step
+            if step is None:
+                return
+            try:
+                step()
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the main thread
+                self.error = exc
+            finally:
+                self.done.release()
+
+    def run(self, step: Callable[[], None] | None) -> None:
+        self.step = step
+        self.go.release()
+        if step is not None:
+            self.done.acquire()
+            if self.error is not None:
+                raise self.error
+
+
+def script(seed: int) -> list[tuple[Any, ...]]:
+    """Steps ``(worker, what, *args)``; objects and locks are named by index."""
+    rng = random.Random(seed)
+    steps: list[tuple[Any, ...]] = []
+    for _ in range(120):
+        worker = rng.randrange(3)
+        obj = rng.randrange(4)
+        what = rng.choice(["read", "write", "aug", "aug", "aug", "text", "lock", "locked-aug", "nested",
+                           "relock", "fail", "missing"])
+        steps.append((worker, what, obj, rng.randrange(3), rng.randrange(3)))
+    return steps
+
+
+def run_script(helpers: dict[str, Callable[..., Any]], steps: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """Run ``steps`` through ``helpers`` in a fresh live run; the detectors' state, normalized."""
+    det = Detector()
+    observer, patcher = install(det)
+    try:
+        locks = [  # one line each: four lock classes
+            threading.Lock(),
+            threading.Lock(),
+            threading.RLock(),
+            threading.Lock(),
+        ]
+        objects: list[Any] = [Plain(), Slotted(), Hooked(), Plain()]
+        objects[3].value = Relocking(locks[3])  # (the steps take locks 0-2 only)
+        names = {id(obj): f"obj{index}" for index, obj in enumerate(objects)}
+        names.update({id(lock): f"lock{index}" for index, lock in enumerate(locks)})
+        read, write, aug = helpers["read"], helpers["write"], helpers["aug"]
+
+        def act(what: str, obj: Any, i: int, j: int) -> Callable[[], None]:
+            if what == "read":
+                return lambda: read(obj, "value")
+            if what == "write":
+                return lambda: write(obj, "value", i)
+            if what == "aug":
+                return lambda: aug(obj, "value", operator.iadd, i)
+            if what == "text":
+                return lambda: aug(obj, "text", operator.iadd, "x")
+            if what == "lock":
+                return lambda: locked(locks[i], lambda: None)
+            if what == "locked-aug":
+                return lambda: locked(locks[i], lambda: aug(obj, "value", operator.iadd, 1))
+            if what == "nested":
+                if i == j and i != 2:  # (only lock 2, an RLock, may be taken twice)
+                    j = (i + 1) % 3
+                return lambda: locked(locks[i], lambda: locked(locks[j], lambda: aug(obj, "value", operator.iadd, 1)))
+            if what == "relock":
+                return lambda: aug(objects[3], "value", operator.iadd, 1)
+            if what == "fail":
+                def fail() -> None:
+                    with pytest.raises((ZeroDivisionError, TypeError)):
+                        aug(obj, "value", operator.ifloordiv, 0)
+                return fail
+
+            def missing() -> None:
+                with pytest.raises(AttributeError):
+                    aug(obj, "missing", operator.iadd, 1)
+            return missing
+
+        workers = [Worker(f"worker {index}") for index in range(3)]
+        for worker in workers:
+            worker.thread.start()
+        for worker, what, obj, i, j in steps:
+            workers[worker].run(act(what, objects[obj], i, j))
+        for worker in workers:
+            worker.run(None)
+            worker.thread.join()
+        observer.finish()
+        return normalized(det, names)
+    finally:
+        uninstall(patcher)
+
+
+def normalized(det: Detector, names: dict[int, str]) -> dict[str, Any]:
+    race = det.race
+
+    def code(c: Any) -> Any:
+        return None if c is None else LABELS.get(c, c.co_name)
+
+    cells = {}
+    for (obj, attr), cell in race._shadow.items():
+        reads = None if cell[8] is None else {tid: (clock, code(c)) for tid, (clock, c, _) in cell[8].items()}
+        read = (cell[4], cell[5], code(cell[6])) if cell[4] >= 0 else None  # (fields 5-7 are dead then)
+        cells[(names[obj], attr)] = (cell[0], cell[1], code(cell[2]), read, reads)
+    races = [
+        (str(r.kind), r.location, [(a.thread, LINES.get(a.line, a.line), str(a.op)) for a in (r.first, r.second)])
+        for r in det.races
+    ]
+    return {
+        "cells": cells,
+        "races": races,
+        "seen": race.races_in_execution,
+        "clocks": dict(race._clocks),
+        "locks": {names[key]: state for key, state in race._locks.items() if key in names},
+        "edges": sorted(det.lock_order._edges),
+        "instance edges": sorted((names[a], names[b]) for a, b in det.lock_order._instance_edges),
+        "held": {tid: held for tid, held in det.lock_order._held.items() if held},
+    }
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_live_helpers_decide_as_the_generic_ones(seed: int) -> None:
+    steps = script(seed)
+    generic = run_script(GENERIC, steps)
+    assert run_script(LIVE, steps) == generic
+    assert run_script(GENERIC_AA, steps) == generic
+    assert generic["cells"] and generic["clocks"]
+
+
+def test_the_scripts_reach_races_and_lock_order() -> None:
+    """The comparison above is not between two empty reports."""
+    found = [run_script(GENERIC, script(seed)) for seed in range(12)]
+    assert any(result["races"] for result in found)
+    assert any(result["edges"] for result in found)
+    kinds = {race[0] for result in found for race in result["races"]}
+    assert kinds == {"write-write", "read-write"}
+
+
+def test_install_swaps_the_helpers_for_the_run() -> None:
+    generic = {name: runtime.HELPERS[name] for name in ("__rl_ga__", "__rl_sa__", "__rl_aa__")}
+    assert generic == {"__rl_ga__": runtime.ga, "__rl_sa__": runtime.sa, "__rl_aa__": runtime.aa}
+    _, patcher = install(Detector())
+    live = {name: runtime.HELPERS[name] for name in generic}
+    uninstall(patcher)
+    assert all(live[name] is not generic[name] for name in generic)
+    assert {name: runtime.HELPERS[name] for name in generic} == generic
+
+
+def test_live_helpers_outliving_their_run_are_plain_accesses() -> None:
+    det = Detector()
+    _, patcher = install(det)
+    ga, sa, aa = (runtime.HELPERS[name] for name in ("__rl_ga__", "__rl_sa__", "__rl_aa__"))
+    uninstall(patcher)
+    box = Plain()
+    sa(box, "value", 1)
+    aa(box, "value", operator.iadd, 2)
+    assert ga(box, "value") == 3
+    assert det.race._shadow == {}
+
+
+def test_aa_reports_the_read_when_the_operation_fails(detector: Detector) -> None:
+    box = Plain()
+    aa = runtime.HELPERS["__rl_aa__"]
+    with pytest.raises(ZeroDivisionError):
+        aa(box, "value", operator.ifloordiv, 0)
+    (cell,) = detector.race._shadow.values()
+    assert cell[0] == -1 and cell[4] == 0  # read, never written
+    with pytest.raises(AttributeError):
+        aa(box, "missing", operator.iadd, 1)
+    assert (id(box), "missing") in detector.race._shadow
+
+
+def test_aa_writes_in_the_epoch_after_a_release_inside_the_operation(detector: Detector) -> None:
+    lock = threading.Lock()
+    box = Plain()
+    box.value = Relocking(lock)
+    runtime.HELPERS["__rl_aa__"](box, "value", operator.iadd, 1)
+    cell = detector.race._shadow[(id(box), "value")]
+    me = 0
+    assert cell[0] == me and cell[1] == detector.race._clocks[me][me]  # the write: after the release
+    assert cell[4] == -1
+
+
+def test_lock_state_kept_on_a_lock_is_dropped_with_its_run() -> None:
+    first = Detector()
+    _, patcher = install(first)
+    lock = threading.Lock()
+    with lock:
+        pass
+    assert lock._state is first.race._locks[id(lock)]  # type: ignore[attr-defined]
+    uninstall(patcher)
+    assert lock._state is None  # type: ignore[attr-defined]
+    second = Detector()
+    _, patcher = install(second)
+    try:
+        with lock:
+            pass
+        assert lock._state is second.race._locks[id(lock)]  # type: ignore[attr-defined]
+    finally:
+        uninstall(patcher)
+
+
+def test_live_helpers_are_bound_by_a_live_run(tmp_path: Path) -> None:
+    program = tmp_path / "prog.py"
+    program.write_text(
+        "import threading\n"
+        "class Box:\n"
+        "    def __init__(self):\n"
+        "        self.n = 0\n"
+        "box = Box()\n"
+        "def work():\n"
+        "    for _ in range(50):\n"
+        "        box.n += 1\n"
+        "threads = [threading.Thread(target=work) for _ in range(2)]\n"
+        "for t in threads: t.start()\n"
+        "for t in threads: t.join()\n"
+        "print(__rl_aa__.__module__, __rl_ga__.__module__)\n"
+    )
+    report = tmp_path / "report.json"
+    command = [sys.executable, "-m", "racelab", "run", "--json", str(report), str(program)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["racelab.detect.live"] * 2
+    (race,) = json.loads(report.read_text())["races"]
+    assert race["location"] == "Box.n" and [access["line"] for access in race["accesses"]] == [8, 8]
+
+
+def test_plain_getattr_admits_only_types_without_attribute_hooks() -> None:
+    import types
+
+    from racelab.detect.live import _plain_getattr
+
+    class Attributing:
+        def __getattribute__(self, name: str) -> Any:
+            return object.__getattribute__(self, name)
+
+    class Inheriting(Hooked):
+        pass
+
+    assert _plain_getattr(Plain) and _plain_getattr(Slotted) and _plain_getattr(Relocking)
+    for hooked in (Hooked, Inheriting, Attributing, types.ModuleType, type, _thread._local, dict):
+        assert not _plain_getattr(hooked), hooked
