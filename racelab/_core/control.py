@@ -32,6 +32,7 @@ from __future__ import annotations
 import _thread
 import enum
 import functools
+import gc
 import itertools
 import linecache
 import os
@@ -641,7 +642,7 @@ class Execution:
     def _describe_blocked(self, task: Task) -> str:
         where = ""
         worker = task.worker
-        frames = sys._current_frames()
+        frames = current_frames()
         frame = None
         if task.tid == 0:
             frame = frames.get(self.main_ident)
@@ -683,6 +684,19 @@ class Execution:
             last = self.trace[-1]
             self.trace[-1] = TraceStep(last.step, last.thread, last.file, last.line, last.source,
                                        f"{last.op} {text}", last.location)
+
+
+def current_frames() -> dict[int, FrameType]:
+    """``sys._current_frames()`` with the garbage collector held off: CPython collects inside it
+    while holding its list of thread states locked, and a ``threading.local`` freed by that
+    collection takes the same lock again, which hangs the whole process (GIL included)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return sys._current_frames()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _frame_runs_worker(frame: FrameType | None, worker: "_Worker") -> bool:
