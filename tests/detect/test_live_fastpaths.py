@@ -11,24 +11,14 @@ from __future__ import annotations
 import operator
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from racelab._core import control
 from racelab._core.events import Op
 from racelab.detect import Detector
-from racelab.detect.live import LiveObserver, install, uninstall
+from racelab.detect.live import LiveObserver
 from racelab.instrument import runtime
-
-@pytest.fixture()
-def detector() -> Iterator[Detector]:
-    det = Detector()
-    _, patcher = install(det)
-    try:
-        yield det
-    finally:
-        uninstall(patcher)
 
 
 def observer() -> LiveObserver:

@@ -18,7 +18,7 @@ import random
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +27,6 @@ import pytest
 from racelab.detect import Detector
 from racelab.detect.live import install, uninstall
 from racelab.instrument import runtime
-
-
-@pytest.fixture()
-def detector() -> Iterator[Detector]:
-    det = Detector()
-    _, patcher = install(det)
-    try:
-        yield det
-    finally:
-        uninstall(patcher)
 
 
 class Plain:

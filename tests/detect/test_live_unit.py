@@ -11,7 +11,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -29,16 +29,6 @@ def touch(op: Op = Op.WRITE) -> None:
     observer = control.live
     assert observer is not None
     observer.access(-1, op, LOC, "global x", sys._getframe(1))
-
-
-@pytest.fixture()
-def detector() -> Iterator[Detector]:
-    det = Detector()
-    _, patcher = install(det)
-    try:
-        yield det
-    finally:
-        uninstall(patcher)
 
 
 def found(detector: Detector) -> list:
