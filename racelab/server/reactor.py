@@ -620,6 +620,7 @@ class Server:
         ready, self._ready = self._ready, []
         assert self._pool is not None
         size, now = self.options.max_batch, _monotonic()
+        last: Batch | None = None
         for start in range(0, len(ready), size):
             conns = ready[start:start + size]
             batch = Batch(conns, now)
@@ -631,9 +632,11 @@ class Server:
                     self._reject(conn)
             elif batch.done is not None:
                 self._batches.append(batch)
-                # Let it finish before polling again: what arrives meanwhile makes the next batch
-                # bigger, and the loop is not woken mid-batch only to queue for the GIL.
-                batch.done.acquire(True, STALL)
+                last = batch
+        if last is not None:
+            # Let it finish before polling again: what arrives meanwhile makes the next batch
+            # bigger, and the loop is not woken mid-batch only to queue for the GIL.
+            last.done.acquire(True, STALL)
 
     def _split_stalled(self, now: float) -> None:
         """A batch whose worker took no connection from it for ``STALL`` seconds is blocked in
