@@ -8,8 +8,9 @@ The shape follows fasthttp's ``workerPool`` (``getCh`` / ``release`` / ``clean``
   is started outside it.
 * A worker handles one item, then ``release``-s itself back onto the stack, stamped with the time.
   If the pool is stopping, ``release`` says no and the worker exits.
-* ``spare()`` says whether ``serve`` would find a worker right now; a worker that could keep
-  serving its current item asks it first, so that keeping one never makes ``serve`` refuse another.
+* ``spare()`` says whether ``serve`` would find a worker right now; the reactor asks it before
+  handing the waiting connections of a stalled batch to workers of their own, so that splitting
+  a batch never turns a request into a ``503``.
 * ``clean()`` reaps workers idle longer than ``max_idle``: the stack is ordered by last use, so
   they are a prefix at its bottom, found by bisection.
 
