@@ -278,6 +278,9 @@ class Execution:
         self.result: Any = None
         self._teardown_lock: Any = None
         self.serial = next(_serials)
+        #: What this execution did that racelab could not see (key -> one line saying what and
+        #: how to make it visible). Any entry makes the verdict ``inconclusive``.
+        self.unseen: dict[str, str] = {}
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -679,6 +682,11 @@ class Execution:
             file, line, source = "<racelab>", 0, ""
         self.trace.append(TraceStep(len(self.trace) + 1, task.name, file, line, source, op, location))
 
+    def note_unseen(self, key: str, text: str) -> None:
+        """Record something this execution did that racelab cannot observe (see ``unseen``)."""
+        if key not in self.unseen:
+            self.unseen[key] = text
+
     def note_value(self, text: str) -> None:
         if self.verbose and self.trace:
             last = self.trace[-1]
@@ -769,6 +777,15 @@ def atomic_op(obj: Any, what: str) -> None:
     ex.keepalive.append(obj)
     for obs in ex.observers:
         obs.atomic(task.tid, id(obj))
+
+
+def note_unseen(key: str, text: str) -> None:
+    """The running scenario did something racelab cannot observe: its verdict becomes
+    ``inconclusive`` (``text``: one line saying what was not seen and how to fix that).
+    No-op when not exploring."""
+    ex = _active
+    if ex is not None and key not in ex.unseen:
+        ex.unseen[key] = text
 
 
 def wait_until(ready: Callable[[], bool], what: str, timeout: float | None = None) -> bool:

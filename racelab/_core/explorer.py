@@ -117,10 +117,14 @@ class ScenarioResult:
     strategy: str = ""
     doc: str = ""
     trace: tuple[TraceStep, ...] = ()
+    #: What the explored executions did that racelab could not see (one line each); any
+    #: entry makes the verdict ``inconclusive`` when nothing failed.
+    unseen: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "verdict": self.verdict, "exhausted": self.exhausted,
                 "schedules": self.schedules, "elapsed_s": round(self.elapsed_s, 4),
+                "unseen": list(self.unseen),
                 "failure": None if self.failure is None else self.failure.to_json(),
                 "races": [r.to_json() if hasattr(r, "to_json") else r for r in self.races],
                 "lock_order": [c.to_json() if hasattr(c, "to_json") else c for c in self.lock_order],
@@ -295,6 +299,14 @@ def run_once(func: Callable[[], Any], strategy: Strategy, settings: Settings, *,
     return ex
 
 
+def verdict_of(failure: Any, unseen: Sequence[str]) -> str:
+    """``fail`` when something failed; ``inconclusive`` when nothing failed but some execution
+    did what racelab could not see (no certificate is possible then); ``pass`` otherwise."""
+    if failure is not None:
+        return "fail"
+    return "inconclusive" if unseen else "pass"
+
+
 class _Search:
     """State of one scenario's exploration."""
 
@@ -303,8 +315,11 @@ class _Search:
         self.settings = settings
         self.detectors = _make_detectors(settings)
         self.outcomes: collections.Counter[str] = collections.Counter()
+        self.unseen: dict[str, str] = {}
 
     def graded_failure(self, ex: Execution) -> RawFailure | None:
+        for key, text in ex.unseen.items():
+            self.unseen.setdefault(key, text)
         if ex.failure is not None:
             return ex.failure
         outcome = repr(ex.result)
@@ -328,9 +343,10 @@ class _Search:
         for det in self.detectors:
             races.extend(getattr(det, "races", ()))
             lock_order.extend(getattr(det, "cycles", ()))
-        return ScenarioResult(self.spec.id, "fail" if failure else "pass", exhausted and failure is None, n, elapsed,
-                              failure, dict(self.outcomes), dict(self.spec.outcomes), races, lock_order,
-                              str(settings.value("strategy")), self.spec.doc)
+        unseen = tuple(self.unseen.values())
+        return ScenarioResult(self.spec.id, verdict_of(failure, unseen), exhausted and failure is None and not unseen,
+                              n, elapsed, failure, dict(self.outcomes), dict(self.spec.outcomes), races, lock_order,
+                              str(settings.value("strategy")), self.spec.doc, unseen=unseen)
 
     def _search(self, start: float) -> tuple[Failure | None, int, bool]:
         """Executions until a failure, the budget, or the strategy's end: (failure, count, exhausted)."""
@@ -506,9 +522,10 @@ def replay_spec(spec: ScenarioSpec, choices: list[int], settings: Settings) -> S
                           tuple(raw.details), _user_traceback(raw.exc))
     races = [r for det in search.detectors for r in getattr(det, "races", ())]
     cycles = [c for det in search.detectors for c in getattr(det, "cycles", ())]
-    return ScenarioResult(spec.id, "fail" if failure else "pass", False, 1, _real_monotonic() - start, failure,
+    unseen = tuple(search.unseen.values())
+    return ScenarioResult(spec.id, verdict_of(failure, unseen), False, 1, _real_monotonic() - start, failure,
                           dict(search.outcomes), dict(spec.outcomes), races, cycles, "replay", spec.doc,
-                          tuple(ex.trace))
+                          tuple(ex.trace), unseen=unseen)
 
 
 __all__ = ["Settings", "ScenarioSpec", "ScenarioResult", "Failure", "scenario", "explore", "explore_function",

@@ -51,7 +51,12 @@ def render_trace(trace: Iterable[TraceStep], indent: str = "    ") -> list[str]:
 def render_result(result: ScenarioResult, out: TextIO, *, extra_replay_args: Iterable[str] = (),
                   show_passing_races: bool = True) -> None:
     f = result.failure
-    if f is None:
+    if f is None and result.verdict == "inconclusive":
+        out.write(f"INCONCLUSIVE  {result.id}  (no failure in {_plural(result.schedules, 'schedule')}, "
+                  f"{result.elapsed_s:.2f} s; no certificate: racelab did not see everything the scenario did)\n")
+        for line in result.unseen:
+            out.write(f"    not seen: {line}\n")
+    elif f is None:
         certificate = ", exhausted" if result.exhausted else ""
         out.write(f"PASS  {result.id}  ({_plural(result.schedules, 'schedule')}{certificate}, "
                   f"{result.elapsed_s:.2f} s)\n")
@@ -94,10 +99,13 @@ def render_result(result: ScenarioResult, out: TextIO, *, extra_replay_args: Ite
 
 def render_summary(results: list[ScenarioResult], out: TextIO) -> None:
     failed = sum(1 for r in results if r.verdict == "fail")
+    inconclusive = sum(1 for r in results if r.verdict == "inconclusive")
     schedules = sum(r.schedules for r in results)
     races = sum(len(r.races) for r in results)
-    text = f"{_plural(len(results), 'scenario')}: {failed} failed, {len(results) - failed} passed " \
-           f"({_plural(schedules, 'schedule')} explored"
+    text = f"{_plural(len(results), 'scenario')}: {failed} failed, {len(results) - failed - inconclusive} passed"
+    if inconclusive:
+        text += f", {inconclusive} inconclusive"
+    text += f" ({_plural(schedules, 'schedule')} explored"
     if races:
         text += f", {_plural(races, 'data race')} reported"
     out.write(text + ")\n")
