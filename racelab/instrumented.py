@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from racelab.errors import ScenarioError, UsageError
 from racelab.instrument import hook
-from racelab.instrument.runtime import HELPERS
+from racelab.instrument import runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,7 +64,7 @@ def _module_code(path: str) -> types.CodeType:
         with open(path, "rb") as f:
             source = importlib.util.decode_source(f.read())
         try:
-            code = hook.compile_instrumented(source, path)
+            code = hook.compile_instrumented(source, path, asserts=True)
         except SyntaxError as exc:
             raise ScenarioError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
         _code_cache[key] = code
@@ -81,7 +81,7 @@ def _fresh_namespace(func: Callable[..., Any], code: types.CodeType) -> dict[str
         spec = getattr(original, "__spec__", None)
         if spec is not None:
             module.__spec__ = spec
-    module.__dict__.update(HELPERS)
+    runtime.mark_instrumented(func.__module__, code.co_filename)
     try:
         with _outside_hypothesis_test():
             exec(code, module.__dict__)

@@ -38,6 +38,7 @@ import linecache
 import os
 import sys
 import time as _time
+import weakref
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Callable, Hashable, NoReturn, Sequence
@@ -63,6 +64,8 @@ SPIN_STEPS_BEFORE_TIMEOUT = 512
 STEP_TIME = 1e-6
 #: The virtual wall clock starts here (2025-01-01T00:00:00Z).
 EPOCH = 1735689600.0
+#: Strongly held objects (see ``Execution.track``) before the first sweep.
+_SWEEP_MIN = 1024
 
 _RACELAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ENGINE_DIRS = tuple(
@@ -275,6 +278,22 @@ class Execution:
         self.thread_counter = 0
         self.blocked = 0
         self.keepalive: list[Any] = []
+        #: True until the first thread is started: nothing can race with a lone main thread,
+        #: so shared accesses are then only counted (see ``solo_step``).
+        self.solo = True
+        #: True while the baton holder is inside racelab's own bookkeeping: an access made
+        #: meanwhile (a finalizer the collector runs there) is not a scheduling point.
+        self.in_engine = False
+        #: id(an instance's ``__dict__``) -> id(the instance), for ``o.__dict__[k]`` and ``vars(o)``
+        self.aliases: dict[int, int] = {}
+        # Objects whose ids name shadow memory: weak references where possible (the
+        # observers forget an object as it dies), else the object itself (swept when only
+        # this table still refers to it). See ``track``.
+        self._tracked: dict[int, Any] = {}
+        self._strong = 0
+        self._sweep_at = _SWEEP_MIN
+        self._dead: list[int] = []
+        self._later: tuple[int, Callable[[], str]] | None = None
         self.result: Any = None
         self._teardown_lock: Any = None
         self.serial = next(_serials)
@@ -296,6 +315,8 @@ class Execution:
             obs.begin(self.names)
         _active = self
         _tls.task = main
+        if self.observers:
+            gc.callbacks.append(self._collecting)
         try:
             try:
                 self.result = fn()
@@ -320,6 +341,10 @@ class Execution:
             _tls.task = None
             _active = None
             main.state = DONE
+            if self.observers:
+                gc.callbacks.remove(self._collecting)
+            self._resolve_later()
+            self._tracked.clear()
 
     def _add(self, task: Task) -> None:
         self.tasks.append(task)
@@ -374,6 +399,7 @@ class Execution:
         task.body = body
         worker.task = task
         self._add(task)
+        self.solo = False
         self.hb_release(parent, ("start", task.tid))
         if self.step_hook is not None:
             self.strategy.observe_spawn(parent.tid, task.tid)  # type: ignore[attr-defined]
@@ -453,6 +479,7 @@ class Execution:
         """
         if self.stopping:
             raise Abort
+        self.in_engine = True
         if self.step_hook is not None:
             task.pending = (key, write)
             self.strategy.observe_pending(task.tid, key, write)  # type: ignore[attr-defined]
@@ -466,7 +493,69 @@ class Execution:
         if nxt is not task:
             assert nxt is not None
             self._hand_off(task, nxt)
+        self.in_engine = False
 
+    def solo_step(self, task: Task) -> None:
+        """A shared access while the main thread is alone: no decision, no event, but the
+        step counts (livelock) and the virtual clock moves, as at any scheduling point."""
+        if self.stopping:
+            raise Abort
+        self.step += 1
+        self.clock += STEP_TIME
+        if self.step > self.max_steps:
+            self._livelock(task)
+
+    # ---- objects named by id ---------------------------------------------------------
+
+    def track(self, obj: Any) -> None:
+        """``obj``'s id names shadow memory from now on: make the observers forget it when
+        ``obj`` dies, before another object can take its id. Never keeps ``obj`` alive
+        where a weak reference can do (instances, classes, functions, modules); the built-in
+        containers that take none are held until a sweep finds no other reference."""
+        oid = id(obj)
+        if oid in self._tracked:
+            return
+        try:
+            self._tracked[oid] = weakref.KeyedRef(obj, self._died, oid)
+        except TypeError:
+            self._tracked[oid] = obj
+            self._strong += 1
+            if self._strong >= self._sweep_at:
+                self.sweep()
+
+    def _died(self, ref: Any) -> None:
+        # (a weak-reference callback may run anywhere, even inside an observer: only note it)
+        if self._tracked.get(ref.key) is ref:
+            del self._tracked[ref.key]
+            self._dead.append(ref.key)
+
+    def sweep(self) -> None:
+        """Drop the strongly held objects that nothing else refers to any more."""
+        tracked = self._tracked
+        dead = []
+        for oid in list(tracked):
+            # (references: the table, ``tracked[oid]`` passed here, and nothing else)
+            if type(tracked[oid]) is not weakref.KeyedRef and sys.getrefcount(tracked[oid]) <= 2:
+                dead.append(oid)
+        for oid in dead:
+            del tracked[oid]
+        self._strong -= len(dead)
+        self._dead.extend(dead)
+        self._sweep_at = max(_SWEEP_MIN, 2 * self._strong)
+
+    def _collecting(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and self._strong and not self.in_engine:
+            self.sweep()
+
+    def forget_dead(self) -> None:
+        """Tell the observers which objects died since the last access event."""
+        dead, self._dead = set(self._dead), []
+        for oid in dead:
+            self.aliases.pop(oid, None)
+        for obs in self.observers:
+            forget = getattr(obs, "forget", None)
+            if forget is not None:
+                forget(dead)
     def note_op(self, task: Task, key: Hashable, write: bool = True) -> None:
         """``task`` did ``key`` in the middle of its step, without a scheduling point (for DPOR)."""
         if self.step_hook is not None:
@@ -493,6 +582,7 @@ class Execution:
             return True
         if timeout is not None and timeout <= 0:
             return False
+        self.in_engine = True
         task.state = BLOCKED
         task.ready = ready
         task.deadline = None if timeout is None else self.clock + timeout
@@ -509,9 +599,11 @@ class Execution:
             self._activate(task)  # woken at once: its own deadline was the next thing to happen
         else:
             self._hand_off(task, nxt)
+        self.in_engine = False
         return not task.timed_out
 
     def _activate(self, task: Task) -> None:
+        self.in_engine = False
         if task.state is BLOCKED:
             self.blocked -= 1
             task.state = RUNNABLE
@@ -673,6 +765,8 @@ class Execution:
         """Verbose mode only: append a trace step for the point about to happen."""
         if not self.verbose:
             return
+        if self._later is not None:
+            self._resolve_later()
         if frame is None:
             frame = user_frame(sys._getframe(1))
         if frame is not None:
@@ -686,6 +780,25 @@ class Execution:
         """Record something this execution did that racelab cannot observe (see ``unseen``)."""
         if key not in self.unseen:
             self.unseen[key] = text
+
+    def note_value_later(self, value: Callable[[], str]) -> None:
+        """Verbose mode: the last step's value is known only once the access is done (a store
+        made by the program's own frame): ``value()`` tells it at the next step."""
+        if self.verbose and self.trace:
+            self._later = (len(self.trace) - 1, value)
+
+    def _resolve_later(self) -> None:
+        later, self._later = self._later, None
+        if later is None:
+            return
+        index, value = later
+        try:
+            text = value()
+        except Exception:  # noqa: BLE001 - the trace is best effort; the program is not
+            return
+        last = self.trace[index]
+        self.trace[index] = TraceStep(last.step, last.thread, last.file, last.line, last.source,
+                                      f"{last.op} {text}", last.location)
 
     def note_value(self, text: str) -> None:
         if self.verbose and self.trace:

@@ -5,7 +5,7 @@ describe what the program does as the same small vocabulary of events, in the st
 ThreadSanitizer's annotations:
 
 * ``access``: a plain read or write of a named shared location (attribute, item, global,
-  closure cell). ``loc`` is a hashable identity of the location, ``name`` is how a person
+  closure cell, or a container's ``WHOLE`` contents or ``SIZE``). ``loc`` is a hashable identity of the location, ``name`` is how a person
   calls it (``Account.balance``, ``box['n']``, ``global hits``), ``frame`` is the frame of
   the user code that performs it (read ``f_code.co_filename`` and ``f_lineno`` at once;
   frames change as the program runs).
@@ -32,6 +32,28 @@ from __future__ import annotations
 import enum
 from types import FrameType
 from typing import Hashable, Protocol
+
+
+class _Part:
+    """A marker for a part of a container that is not one key: all of it, or its size."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+    def __reduce__(self) -> str:
+        return self._name
+
+
+#: ``(id(container), WHOLE)``: every key and the size at once (iteration, a copy, ``==``).
+WHOLE = _Part("WHOLE")
+#: ``(id(container), SIZE)``: how many items there are (``len``, truthiness); written by
+#: every operation that adds or removes an item.
+SIZE = _Part("SIZE")
 
 
 class Op(enum.Enum):

@@ -57,6 +57,7 @@ import _thread
 import sys
 import threading
 import time
+import types
 import weakref
 from types import CodeType, FrameType
 from typing import Any, Callable, Hashable
@@ -571,66 +572,60 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
     return access
 
 
-def _plain_getattr(tp: type) -> bool:
-    """Whether reading an attribute that instances of ``tp`` hold (in their ``__dict__`` or
-    slots, or as a plain class attribute) runs no Python code: no ``__getattribute__`` or
-    ``__getattr__`` of its own."""
-    mro = tp.__mro__
-    if any("__getattr__" in klass.__dict__ for klass in mro):
-        return False
-    return next(klass for klass in mro if "__getattribute__" in klass.__dict__) is object
-
-
-def _plain_names(obj: Any, name: str) -> tuple[str, ...]:
-    """The display names of the read and the write of ``obj.name`` when, for every object of
-    its type, both are data accesses and the read runs no Python code; else ``()``."""
-    tp = type(obj)
-    if not _plain_getattr(tp):  # (first: for a module or a class, the names below look it up)
-        return ()
-    read = runtime._live_load_name(obj, name)
-    write = runtime._live_store_name(obj, name)
-    per_type = name in runtime._live_loads.get(tp, _NO_NAMES) and name in runtime._live_stores.get(tp, _NO_NAMES)
-    return (read, write) if read and write and per_type else ()
-
-
-# What the helpers below use, as module globals (see the note above ``_lock_paths``'s ``enter``).
-_live_loads = runtime._live_loads
-_live_stores = runtime._live_stores
-_NO_NAMES = runtime._NO_NAMES
-_NO_PLAIN_NAMES: dict[str, tuple[str, ...]] = {}
+_NO_TEXTS: dict[str, str] = {}
 
 
 def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
-    """``runtime.ga``/``sa``/``aa`` for a live run, with ``access`` inlined.
+    """``runtime.ra``/``wa``/``aa`` for a live run, with ``access`` inlined.
 
-    ``install`` puts them in ``runtime.HELPERS`` as ``__rl_ga__``/``__rl_sa__``/``__rl_aa__``
-    for the run, so the modules loaded meanwhile call them: a shared attribute read or write
-    is then one Python call instead of two (the helper, then the observer's ``access``).
-    Their decisions are those of the generic helpers (which attributes are data, on the same
-    per-type caches) and of ``access`` (same epoch, no race and at most one read epoch, else
-    the detector). When an exploration is active, or once this observer is no longer the
-    live one (a module loaded during the run may outlive it), they hand over to the generic
-    helpers.
+    ``install`` puts them in ``builtins`` as ``__rl_ra__``/``__rl_wa__``/``__rl_aa__`` for the
+    run, so instrumented code calls them: a shared attribute read or write is then one Python
+    call instead of two (the helper, then the observer's ``access``). Their decisions are
+    those of the generic helpers (which attributes are data, from the same per-type kinds)
+    and of ``access`` (same epoch, no race and at most one read epoch, else the detector);
+    what depends on the object and not only on its type (a module's attribute, a method
+    shadowed in an instance) goes to the generic helpers. When an exploration is active, or
+    once this observer is no longer the live one, they hand over to the generic helpers.
 
-    ``aa`` (``obj.name op= operand``) reports a read, then a write, as ``ga`` and ``sa`` do.
-    When the read and ``op`` cannot run Python code (a type without attribute hooks, numbers
-    on both sides: see ``_plain_names``, ``_NUMBERS``), no event of this thread can come
-    between them, so it computes the value first and then decides both events in one
-    section under the mutex. Otherwise it reports them through ``access``, around ``op``.
+    ``aa`` (``obj.name op= number``) reports a read, then a write, when the read and ``op``
+    cannot run Python code (see ``runtime.aa``): no event of this thread can come between
+    them, so it computes the value first and then decides both events in one section under
+    the mutex.
     """
     local = observer._local
     shadow = observer._shadow
     wholes = observer._wholes
     mutex = observer._mutex
-    access = observer._fast_access
-    plain_names: dict[type, dict[str, tuple[str, ...]]] = {}  # type -> name -> ``_plain_names``
+    reads: dict[type, dict[str, str]] = {}  # type -> name -> display name ("" when not data)
+    writes: dict[type, dict[str, str]] = {}
 
-    def ga(obj: Any, name: str) -> Any:
+    def read_text(obj: Any, name: str) -> str | None:
+        kind = runtime.load_kind(obj, name)
+        if kind == runtime._DATA and not isinstance(obj, (type, types.ModuleType)):
+            text = runtime._attr_name(obj, name)
+        elif kind & 15 == runtime._SKIP:
+            text = ""
+        else:
+            return None
+        reads.setdefault(type(obj), {})[name] = text
+        return text
+
+    def write_text(obj: Any, name: str) -> str | None:
+        if isinstance(obj, (type, types.ModuleType)):
+            return None
+        loc = runtime._store_loc(obj, name, runtime._stores, "__setattr__")
+        text = "" if loc is None else runtime._attr_name(obj, name)
+        writes.setdefault(type(obj), {})[name] = text
+        return text
+
+    def ra(obj: Any, name: str, _depth: int = 2) -> Any:
         if control._active is not None or control.live is not observer:
-            return runtime.ga(obj, name)
-        text = _live_loads.get(type(obj), _NO_NAMES).get(name)
+            return runtime.ra(obj, name, _depth + 1)
+        text = reads.get(type(obj), _NO_TEXTS).get(name)
         if text is None:
-            text = runtime._live_load_name(obj, name)
+            text = read_text(obj, name)
+            if text is None:
+                return runtime.ra(obj, name, _depth + 1)
         if text:
             try:
                 record: _ThreadRecord = local.record
@@ -646,12 +641,11 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
             if cell is not None and cell[4] == me and cell[5] == now and not wholes:
                 pass  # the same epoch as the recorded read: nothing to record
             else:
-                frame = _getframe(1)
+                frame = _getframe(_depth - 1)
                 mutex.acquire()
                 try:
                     if cell is None or wholes:
-                        if obj is not None:
-                            observer._keep(obj)
+                        observer._keep(obj)
                         observer._access(me, _READ, loc, text, frame)
                     else:
                         writer = cell[0]
@@ -669,15 +663,16 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
                             observer._access(me, _READ, loc, text, frame)
                 finally:
                     mutex.release()
-        return getattr(obj, name)
+        return obj
 
-    def sa(obj: Any, name: str, value: Any) -> None:
+    def wa(obj: Any, name: str, _depth: int = 2) -> Any:
         if control._active is not None or control.live is not observer:
-            runtime.sa(obj, name, value)
-            return
-        text = _live_stores.get(type(obj), _NO_NAMES).get(name)
+            return runtime.wa(obj, name, _depth + 1)
+        text = writes.get(type(obj), _NO_TEXTS).get(name)
         if text is None:
-            text = runtime._live_store_name(obj, name)
+            text = write_text(obj, name)
+            if text is None:
+                return runtime.wa(obj, name, _depth + 1)
         if text:
             try:
                 record: _ThreadRecord = local.record
@@ -691,12 +686,11 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
             if cell is not None and cell[0] == me and cell[1] == now and not wholes:
                 pass  # the same epoch as the recorded write: nothing to record
             else:
-                frame = _getframe(1)
+                frame = _getframe(_depth - 1)
                 mutex.acquire()
                 try:
                     if cell is None or wholes:
-                        if obj is not None:
-                            observer._keep(obj)
+                        observer._keep(obj)
                         observer._access(me, _WRITE, loc, text, frame)
                     else:
                         writer = cell[0]
@@ -715,97 +709,80 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
                             observer._access(me, _WRITE, loc, text, frame)
                 finally:
                     mutex.release()
-        setattr(obj, name, value)
+        return obj
 
-    def aa(obj: Any, name: str, op: Any, operand: Any) -> None:
+    def aa(obj: Any, name: str, op: Any, operand: Any) -> bool:
         if control._active is not None or control.live is not observer:
-            runtime.aa(obj, name, op, operand)
-            return
-        tp = type(obj)
-        names = plain_names.get(tp, _NO_PLAIN_NAMES).get(name)
-        if names is None:
-            names = plain_names.setdefault(tp, {})[name] = _plain_names(obj, name)
-        if names and type(operand) in _NUMBERS:
-            # The value first (nothing has happened yet if that fails: the general path
-            # below does it all again, events first), then both events.
+            return runtime.aa(obj, name, op, operand)  # (its frames: see ``runtime.aa``)
+        if type(operand) not in _NUMBERS or not runtime._aug_plain(obj, name):
+            return False
+        d = runtime._instance_dict(obj)
+        if d is None:
+            return False
+        value = d.get(name, _MISSING)
+        if type(value) not in _NUMBERS:
+            return False
+        try:
+            value = op(value, operand)
+        except Exception:  # noqa: BLE001 - raised again by the general form
+            return False
+        text = runtime._attr_name(obj, name)
+        try:
+            record: _ThreadRecord = local.record
+        except AttributeError:
+            record = observer._adopt()
+        me = record.tid
+        clock = record.clock
+        now = clock[me]
+        loc = (id(obj), name)
+        cell = shadow.get(loc)
+        if (cell is not None and cell[0] == me and cell[1] == now and cell[4] == me
+                and cell[5] == now and not wholes):
+            pass  # the read and the write are both in the recorded epochs
+        else:
+            frame = _getframe(1)
+            mutex.acquire()
             try:
-                value = getattr(obj, name)
-                value = op(value, operand) if type(value) in _NUMBERS else _MISSING
-            except Exception:  # noqa: BLE001 - raised again by the general path
-                value = _MISSING
-            if value is not _MISSING:
-                rtext, wtext = names
-                try:
-                    record: _ThreadRecord = local.record
-                except AttributeError:
-                    record = observer._adopt()
-                me = record.tid
-                clock = record.clock
-                now = clock[me]
-                loc = (id(obj), name)
-                cell = shadow.get(loc)
-                if (cell is not None and cell[0] == me and cell[1] == now and cell[4] == me
-                        and cell[5] == now and not wholes):
-                    pass  # the read and the write are both in the recorded epochs
+                if cell is None or wholes:
+                    observer._keep(obj)
+                    observer._access(me, _READ, loc, text, frame)
+                    observer._access(me, _WRITE, loc, text, frame)
                 else:
-                    frame = _getframe(1)
-                    mutex.acquire()
-                    try:
-                        if cell is None or wholes:
-                            if obj is not None:
-                                observer._keep(obj)
-                            observer._access(me, _READ, loc, rtext, frame)
-                            observer._access(me, _WRITE, loc, wtext, frame)
-                        else:
-                            writer = cell[0]
-                            reader = cell[4]
-                            if cell[8] is None and (
-                                writer == me or writer < 0
-                                or cell[1] <= (clock[writer] if writer < len(clock) else 0)
-                            ) and (
-                                reader < 0 or reader == me
-                                or cell[5] <= (clock[reader] if reader < len(clock) else 0)
-                            ):  # the read cannot race, and then neither can the write
-                                if writer == me and cell[1] == now:  # only the read is new
-                                    if reader != me or cell[5] != now:
-                                        cell[4] = me
-                                        cell[5] = now
-                                        cell[6] = frame.f_code
-                                        cell[7] = frame.f_lasti
-                                else:  # the write supersedes the read and all before
-                                    cell[0] = me
-                                    cell[1] = now
-                                    cell[2] = frame.f_code
-                                    cell[3] = frame.f_lasti
-                                    cell[4] = -1
-                            else:
-                                observer._access(me, _READ, loc, rtext, frame)
-                                observer._access(me, _WRITE, loc, wtext, frame)
-                    finally:
-                        mutex.release()
-                setattr(obj, name, value)
-                return
-        # The general path: ``ga``, ``op`` (which may run code and report events), ``sa``.
-        frame = _getframe(1)
-        text = _live_loads.get(tp, _NO_NAMES).get(name)
-        if text is None:
-            text = runtime._live_load_name(obj, name)
-        if text:
-            access(-1, _READ, (id(obj), name), text, frame, obj)
-        value = op(getattr(obj, name), operand)
-        text = _live_stores.get(tp, _NO_NAMES).get(name)
-        if text is None:
-            text = runtime._live_store_name(obj, name)
-        if text:
-            access(-1, _WRITE, (id(obj), name), text, frame, obj)
-        setattr(obj, name, value)
+                    writer = cell[0]
+                    reader = cell[4]
+                    if cell[8] is None and (
+                        writer == me or writer < 0
+                        or cell[1] <= (clock[writer] if writer < len(clock) else 0)
+                    ) and (
+                        reader < 0 or reader == me
+                        or cell[5] <= (clock[reader] if reader < len(clock) else 0)
+                    ):  # the read cannot race, and then neither can the write
+                        if writer == me and cell[1] == now:  # only the read is new
+                            if reader != me or cell[5] != now:
+                                cell[4] = me
+                                cell[5] = now
+                                cell[6] = frame.f_code
+                                cell[7] = frame.f_lasti
+                        else:  # the write supersedes the read and all before
+                            cell[0] = me
+                            cell[1] = now
+                            cell[2] = frame.f_code
+                            cell[3] = frame.f_lasti
+                            cell[4] = -1
+                    else:
+                        observer._access(me, _READ, loc, text, frame)
+                        observer._access(me, _WRITE, loc, text, frame)
+            finally:
+                mutex.release()
+        d[name] = value
+        return True
 
-    return ga, sa, aa
+    return ra, wa, aa
 
 
 _observer: LiveObserver | None = None
 _saved_helpers: dict[str, Any] = {}
-"""The entries of ``runtime.HELPERS`` that ``install`` replaced, for ``uninstall``."""
+"""The helpers that ``install`` replaced in ``builtins``, for ``uninstall``."""
 
 
 def _lock_class(depth: int) -> str | None:
@@ -1049,11 +1026,12 @@ def install(detector: Detector) -> tuple[LiveObserver, Patcher]:
     patcher.set(queue, "SimpleQueue", LiveSimpleQueue)
     _patch_threads(patcher)
     patcher.set(control, "live", observer)
-    # The modules loaded from here on bind these in place of the generic helpers.
-    fused = dict(zip(("__rl_ga__", "__rl_sa__", "__rl_aa__"), _attribute_paths(observer)))
+    # Instrumented code finds these in place of the generic helpers for the run.
+    fused = dict(zip(("__rl_ra__", "__rl_wa__", "__rl_aa__"), _attribute_paths(observer)))
+    runtime.install_helpers()
     for name in fused:
         _saved_helpers.setdefault(name, runtime.HELPERS[name])
-    runtime.HELPERS.update(fused)
+    runtime.install_helpers(fused)
     _observer = observer
     return observer, patcher
 
@@ -1062,7 +1040,7 @@ def uninstall(patcher: Patcher) -> None:
     global _observer
     observer = _observer
     _observer = None
-    runtime.HELPERS.update(_saved_helpers)
+    runtime.install_helpers(_saved_helpers)
     _saved_helpers.clear()
     patcher.undo()
     if observer is not None:

@@ -41,7 +41,7 @@ import os
 from types import CodeType, FrameType
 from typing import Any, Callable, Hashable
 
-from racelab._core.events import Op
+from racelab._core.events import WHOLE, Op
 from racelab.detect import vclock
 from racelab.detect.records import Access, Race, RaceKind, place_of, source_line
 from racelab.detect.vclock import VClock
@@ -53,14 +53,6 @@ _READ = Op.READ
 _WRITE = Op.WRITE
 
 
-class _Whole:
-    """Marker of the whole-container location ``(id(container), WHOLE)``."""
-
-    def __repr__(self) -> str:
-        return "WHOLE"
-
-
-WHOLE = _Whole()
 
 # A shadow cell, a list (not a dataclass: it is touched on every access):
 #   [writer tid, writer clock, writer code, writer offset,      (writer tid -1: no write yet)
@@ -194,14 +186,22 @@ class RaceDetector:
 
     # -- data accesses --------------------------------------------------------------------
 
-    def access(self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None) -> None:
+    def access(self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None,
+               obj: object = None) -> None:
         if type(loc) is tuple and len(loc) == 2:
             part = loc[1]
+            if part is WHOLE:
+                self._whole_access(tid, op, loc[0], name, frame)
+                return
             if type(part) is slice or (type(part) is tuple and len(part) == 4 and part[0] == "slice"):
                 self._slice_access(tid, op, loc, name, frame)
                 return
             if self._wholes and loc[0] in self._wholes:
                 self._index_under_whole(tid, op, loc, name, frame)
+        self._record(tid, op, loc, name, frame)
+
+    def _record(self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None) -> None:
+        """FastTrack's rules for one location: check the access against its cell, then record it."""
         clock = self._clocks.get(tid) or self._thread(tid)
         now = clock[tid]
         cell = self._shadow.get(loc)
@@ -290,6 +290,20 @@ class RaceDetector:
                 for index in indices:
                     self.access(tid, op, (container, index), name, frame)
                 return
+        self._whole_access(tid, op, container, name, frame)
+
+    def _whole_access(self, tid: int, op: Op, container: Hashable, name: str, frame: FrameType | None) -> None:
+        """An access of all of a container: it conflicts with the access of any part of it."""
+        loc = (container, WHOLE)
+        clock = self._clocks.get(tid) or self._thread(tid)
+        now = clock[tid]
+        cell = self._shadow.get(loc)
+        if cell is not None:  # the same epoch as the recorded access: nothing new
+            if op is _WRITE:
+                if cell[0] == tid and cell[1] == now:
+                    return
+            elif cell[4] == tid and cell[5] == now:
+                return
         members = self._wholes.get(container)
         if members is None:
             members = self._wholes[container] = {
@@ -298,10 +312,10 @@ class RaceDetector:
                 if type(key) is tuple and len(key) == 2 and key[0] == container and key[1] is not WHOLE
             }
         for key in members:
-            cell = self._shadow.get(key)
-            if cell is not None:
-                self._check(tid, op, cell, name, frame)
-        self.access(tid, op, (container, WHOLE), name, frame)
+            member = self._shadow.get(key)
+            if member is not None:
+                self._check(tid, op, member, name, frame)
+        self._record(tid, op, loc, name, frame)
 
     def _index_under_whole(self, tid: int, op: Op, loc: tuple[Hashable, Hashable], name: str, frame: FrameType | None) -> None:
         container = loc[0]

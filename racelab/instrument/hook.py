@@ -24,14 +24,15 @@ from typing import Any, Iterable, Sequence
 
 from racelab.errors import ScenarioError
 from racelab.instrument.rewrite import declared_instrumentation, rewrite
-from racelab.instrument.runtime import HELPERS
+from racelab.instrument import runtime
 
 _ENGINE = ("racelab._core", "racelab.sync", "racelab.instrument", "racelab.strategies", "racelab.detect",
            "racelab.errors", "racelab.atomic", "racelab.cli")
 
 
-def compile_instrumented(source: str, filename: str) -> Any:
-    return compile(rewrite(source, filename), filename, "exec", dont_inherit=True)
+def compile_instrumented(source: str, filename: str, *, asserts: bool = False) -> Any:
+    runtime.install_helpers()
+    return compile(rewrite(source, filename, asserts=asserts), filename, "exec", dont_inherit=True)
 
 
 class InstrumentingLoader(importlib.machinery.SourceFileLoader):
@@ -40,7 +41,7 @@ class InstrumentingLoader(importlib.machinery.SourceFileLoader):
         return compile_instrumented(source, str(path))
 
     def exec_module(self, module: ModuleType) -> None:
-        module.__dict__.update(HELPERS)
+        runtime.mark_instrumented(module.__name__, str(self.path))
         super().exec_module(module)
 
     # never read or write bytecode caches of instrumented code
@@ -112,12 +113,12 @@ def load_file(path: str, module_name: str) -> ModuleType:
         raise ScenarioError(f"cannot read {path}: {exc.strerror}") from None
     source = importlib.util.decode_source(data)
     try:
-        code = compile_instrumented(source, path)
+        code = compile_instrumented(source, path, asserts=True)
     except SyntaxError as exc:
         raise ScenarioError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     module = ModuleType(module_name)
     module.__file__ = path
-    module.__dict__.update(HELPERS)
+    runtime.mark_instrumented(module_name, path)
     sys.modules[module_name] = module
     exec(code, module.__dict__)
     return module

@@ -1,35 +1,54 @@
 """How a module is instrumented: an AST rewrite that makes shared accesses visible.
 
-=====================  ==============================================================
-source                 rewritten
-=====================  ==============================================================
-``o.a`` (load)         ``__rl_ga__(o, 'a')``
-``o.a = v``            ``__rl_t__ = v; __rl_sa__(o, 'a', __rl_t__)``
-``o.a += 1``           ``__rl_aa__(o, 'a', __rl_iadd__, 1)`` (a constant or a parameter on the right)
-``o.a += v``           ``__rl_t__ = o; __rl_sa__(__rl_t__, 'a', __rl_iadd__(__rl_ga__(__rl_t__, 'a'), v))``
-``c[k]`` (load)        ``__rl_gi__(c, k, 'c')``
-``c[k] += v``          ``__rl_si__(c', k', __rl_iadd__(__rl_gi__(c', k', 'c'), v), 'c')``
-``o.m(*a)``            ``__rl_mc__(o, 'm', *a)`` (atomic when ``o`` is a built-in container)
-``g`` (global g)       ``(__rl_gr__(__name__, 'g') or g)``; stores go through ``__rl_gw__``
-``x`` (nonlocal x)     ``(__rl_cr__(scope, 'x') or x)``; stores go through ``__rl_cw__``
-``open(...)``          ``__rl_open__(...)`` (a tracked handle)
-``for x in g``         ``for x in __rl_it__(g)``: each ``next`` of a generator is a point
-``assert a == b``      the message shows both values
-=====================  ==============================================================
+The rewritten code announces each access to a helper (``racelab.instrument.runtime``, found
+as ``__rl_*__`` names in ``builtins``) and then performs the access itself, as the original
+did, in its own frame:
 
-Only globals that some function declares ``global`` are instrumented (others are never
-rebound after import), and only closure variables that some inner function declares
-``nonlocal`` (others never change). Evaluation order is Python's: the value of an
-assignment first, then the target's container, then the store. The one exception is
-``__rl_aa__``, whose operand is an argument and so is evaluated before the read; it is used
-only when that cannot be told apart (``_inert``). Helper names end in ``__`` so that
-private-name mangling in class bodies leaves them alone.
+=========================  =================================================================
+source                     rewritten
+=========================  =================================================================
+``o.a`` (load)             ``__rl_ra__(o, 'a').a``
+``o.a = v``                ``__rl_wa__(o, 'a').a = v``
+``del o.a``                ``del __rl_da__(o, 'a').a``
+``o.a += 1``               ``if not __rl_aa__(o, 'a', __rl_iadd__, 1): <the general form>``
+``o.a += v``               ``__rl_wa__(T, 'a').a = __rl_iadd__(__rl_ra__((T := o), 'a').a, v)``
+``c[k]`` (load)            ``__rl_ri__(c, k, 'c')[k]`` (``k`` evaluated once: kept in ``T``)
+``c[k] = v``               ``__rl_wi__(c, k, 'c')[k] = v``
+``c[k] += v``              ``__rl_wi__(C, K, 'c')[K] = __rl_iadd__(__rl_ri__((C := c), (K := k), 'c')[K], v)``
+``o.m(*a)``                ``__rl_mc__(o, 'm')(*a)``
+``f(*a)`` (``from m import f``)  ``__rl_cf__(f)(*a)``
+``k in c``                 ``k in __rl_mk__(c, k)``
+``len(x)``, ``if x:``      ``len(__rl_sz__(x))``, ``if __rl_sz__(x):``
+``a == b``, ``sorted(x)``  ``__rl_wr__(a) == __rl_wr__(b)``, ``sorted(__rl_wr__(x))``
+``for v in x``             ``for v in __rl_it__(x)`` (each ``next`` is a point)
+``getattr(o, n)``          ``getattr(__rl_gx__(o, n), n)`` (``setattr``, ``delattr``, ``vars`` alike)
+``g`` (global g)           ``(__rl_gr__('g') or g)``; stores go through ``__rl_gw__``
+``x`` (nonlocal x)         ``(__rl_cr__(scope, 'x') or x)``; stores go through ``__rl_cw__``
+=========================  =================================================================
+
+Evaluation order is Python's: the value of an assignment first, then the target's
+container, then its key, then the store. An operand that would otherwise be evaluated
+twice is either *simple* (a constant or a name that nothing instrumented rebinds, whose
+second evaluation cannot differ or fail differently) or kept in a temporary bound by
+``:=`` — only where an assignment expression is legal and binds a function local; at
+module or class level, and in a comprehension's iterable, the access is made by a
+fallback helper instead (``__rl_gi__``/``__rl_si__``/``__rl_dl__``), which is the only case
+where a ``__getitem__`` of the program's sees a helper frame. Module and class bodies run
+at import time, outside any exploration.
+
+Attribute names are passed to the helpers mangled as the compiler mangles them in class
+bodies (``self.__size`` -> ``'_Cache__size'``); the attribute node itself is kept, so the
+compiler mangles the real access. Only globals that some function declares ``global`` are
+instrumented (others are never rebound after import), and closure variables that some
+inner function declares ``nonlocal``. Match patterns and annotations are left alone.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import itertools
+import sys
 from dataclasses import dataclass, field
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -43,7 +62,19 @@ _CMP_TEXT = {
     ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
     ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in",
 }
+_ORDERING = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 OPT_OUT = "racelab: no-instrument"
+_STDLIB = frozenset(sys.stdlib_module_names)
+
+#: Built-in functions whose positional arguments they read whole (when those are containers).
+_READS_ARGS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all",
+                         "dict", "str", "repr", "ascii", "format", "print", "bytes", "bytearray"})
+#: Built-in functions that iterate their arguments lazily: each is iterated under control.
+_ITERATES_ARGS = {"enumerate": 0, "zip": 0, "map": 1, "filter": 1}
+#: Node types that might evaluate to a shared container (others need no announcement).
+_MAYBE_SHARED = (ast.Name, ast.Attribute, ast.Subscript, ast.Call)
+_LITERALS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+             ast.Constant, ast.JoinedStr)
 
 
 @dataclass(eq=False)
@@ -64,7 +95,8 @@ class _Collector(ast.NodeVisitor):
     def __init__(self) -> None:
         self.scopes: dict[ast.AST, _Scope] = {}
         self.global_names: set[str] = set()
-        self.imports: set[str] = set()
+        self.imports: dict[str, str] = {}  # module-level name -> the module it names (import m)
+        self.from_imports: dict[str, str] = {}  # module-level name -> "module.attr" (from m import attr)
         self.stack: list[_Scope] = []
 
     def _push(self, node: ast.AST, kind: str) -> _Scope:
@@ -156,16 +188,20 @@ class _Collector(ast.NodeVisitor):
             scope = scope.parent
         scope.locals.add(node.target.id)
 
-    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
+    def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             name = alias.asname or alias.name.split(".")[0]
+            self._bind(name)
+            if self.stack[-1].kind == "module":
+                self.imports[name] = alias.name if alias.asname else alias.name.split(".")[0]
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            name = alias.asname or alias.name
             if name != "*":
                 self._bind(name)
                 if self.stack[-1].kind == "module":
-                    self.imports.add(name)
-
-    visit_Import = _import
-    visit_ImportFrom = _import
+                    self.from_imports[name] = f"{'.' * node.level}{node.module or ''}.{alias.name}"
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.name:
@@ -222,6 +258,16 @@ def _bound_parameters(function: ast.AST) -> frozenset[str]:
     return frozenset(names)
 
 
+def _name(id_: str) -> ast.Name:
+    return ast.Name(id=id_, ctx=ast.Load())
+
+
+def _scalar(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and not isinstance(node.value, (tuple, frozenset))
+
+
 @dataclass(frozen=True)
 class _Ref:
     kind: str  # "global" | "cell"
@@ -229,14 +275,17 @@ class _Ref:
 
 
 class _Rewriter(ast.NodeTransformer):
-    def __init__(self, collector: _Collector, source: str) -> None:
+    def __init__(self, collector: _Collector, source: str, asserts: bool) -> None:
         self.c = collector
         self.source = source
+        self.asserts = asserts
         self.lines = source.splitlines()
         self.stack: list[_Scope] = []
+        self.classes: list[str | None] = []  # enclosing class names (None: a function in between ends none)
         self.tmp = itertools.count()
         self.module_names = collector.scopes and next(iter(collector.scopes.values())).locals or set()
         self.params: dict[ast.AST, frozenset[str]] = {}  # function -> its parameters never unbound
+        self.in_iterable = 0  # inside a comprehension's iterable: no ``:=`` there
 
     # ---- scopes -----------------------------------------------------------------------
 
@@ -267,6 +316,29 @@ class _Rewriter(ast.NodeTransformer):
             parent = parent.parent
         return _Ref("global") if name in self.c.global_names else None
 
+    def _function_scope(self) -> _Scope | None:
+        """The function whose locals an assignment expression here would bind, or None."""
+        scope: _Scope | None = self.scope
+        while scope is not None and scope.kind == "comprehension":
+            scope = scope.parent
+        return scope if scope is not None and scope.kind == "function" else None
+
+    def _walrus_ok(self) -> bool:
+        return not self.in_iterable and self._function_scope() is not None
+
+    def _simple(self, node: ast.expr) -> bool:
+        """Evaluating ``node`` twice gives the same value and has no effect: a constant, a name
+        that nothing instrumented rebinds, a slice or tuple of those."""
+        if _scalar(node) or isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.Name):
+            return self._resolve(node.id) is None
+        if isinstance(node, ast.Slice):
+            return all(p is None or self._simple(p) for p in (node.lower, node.upper, node.step))
+        if isinstance(node, ast.Tuple):
+            return all(self._simple(e) for e in node.elts)
+        return False
+
     def _inert(self, node: ast.expr) -> bool:
         """Whether evaluating ``node`` has no effect and cannot fail: a constant, or a parameter
         of the current function that is never unbound (``del``, ``except ... as``) and whose
@@ -280,9 +352,12 @@ class _Rewriter(ast.NodeTransformer):
             params = self.params[self.scope.node] = _bound_parameters(self.scope.node)
         return node.id in params
 
-    def _is_module_import(self, node: ast.expr) -> bool:
-        return (isinstance(node, ast.Name) and node.id in self.c.imports
-                and node.id not in self.c.global_names and self._local_shadow(node.id) is False)
+    def _is_stdlib_import(self, node: ast.expr) -> bool:
+        """``node`` names a standard-library module imported at module level and never rebound."""
+        if not isinstance(node, ast.Name) or node.id not in self.c.imports:
+            return False
+        module = self.c.imports[node.id].partition(".")[0]
+        return module in _STDLIB and node.id not in self.c.global_names and not self._local_shadow(node.id)
 
     def _local_shadow(self, name: str) -> bool:
         scope: _Scope | None = self.scope
@@ -291,6 +366,22 @@ class _Rewriter(ast.NodeTransformer):
                 return True
             scope = scope.parent
         return False
+
+    def _builtin(self, node: ast.expr) -> str | None:
+        """The built-in function ``node`` names, when no binding of the module shadows it."""
+        if isinstance(node, ast.Name) and node.id not in self.module_names and not self._local_shadow(node.id) \
+                and node.id not in self.c.global_names:
+            return node.id
+        return None
+
+    def _mangle(self, attr: str) -> str:
+        if not attr.startswith("__") or attr.endswith("__"):
+            return attr
+        for name in reversed(self.classes):
+            if name is not None:
+                stripped = name.lstrip("_")
+                return f"_{stripped}{attr}" if stripped else attr
+        return attr
 
     # ---- helpers ----------------------------------------------------------------------
 
@@ -312,7 +403,7 @@ class _Rewriter(ast.NodeTransformer):
 
     @staticmethod
     def _call(helper: str, *args: ast.expr) -> ast.Call:
-        return ast.Call(func=ast.Name(id=f"__rl_{helper}__", ctx=ast.Load()), args=list(args), keywords=[])
+        return ast.Call(func=_name(f"__rl_{helper}__"), args=list(args), keywords=[])
 
     def _src(self, node: ast.AST) -> str:
         text = self._segment(node)
@@ -323,13 +414,32 @@ class _Rewriter(ast.NodeTransformer):
 
     def _read_point(self, name: str, ref: _Ref) -> ast.expr:
         if ref.kind == "global":
-            return self._call("gr", ast.Name(id="__name__", ctx=ast.Load()), ast.Constant(name))
-        return self._call("cr", ast.Name(id=ref.token, ctx=ast.Load()), ast.Constant(name))
+            return self._call("gr", ast.Constant(name))
+        return self._call("cr", _name(ref.token or ""), ast.Constant(name))
 
     def _write_value(self, name: str, ref: _Ref, value: ast.expr) -> ast.expr:
         if ref.kind == "global":
-            return self._call("gw", ast.Name(id="__name__", ctx=ast.Load()), ast.Constant(name), value)
-        return self._call("cw", ast.Name(id=ref.token, ctx=ast.Load()), ast.Constant(name), value)
+            return self._call("gw", ast.Constant(name), value)
+        return self._call("cw", _name(ref.token or ""), ast.Constant(name), value)
+
+    def _once(self, node: ast.expr) -> tuple[ast.expr, ast.expr] | None:
+        """``node`` (visited) as (first evaluation, later uses): itself twice when simple, else
+        ``(T := node)`` and ``T``; None when neither is possible here."""
+        if self._simple(node):
+            return node, copy.deepcopy(node)
+        if not self._walrus_ok():
+            return None
+        tmp = self._tmp()
+        return ast.NamedExpr(target=ast.Name(id=tmp, ctx=ast.Store()), value=node), _name(tmp)
+
+    def _announce(self, helper: str, node: ast.expr) -> ast.expr:
+        """``__rl_<helper>__(node, 'source')`` when ``node`` might be a shared container, else ``node``."""
+        if not isinstance(node, _MAYBE_SHARED):
+            return node
+        return ast.copy_location(self._call(helper, node, ast.Constant(self._src(node))), node)
+
+    def _iterated(self, node: ast.expr) -> ast.expr:
+        return ast.copy_location(self._call("it", node, ast.Constant(self._src(node))), node)
 
     # ---- scopes in the tree -----------------------------------------------------------
 
@@ -385,19 +495,26 @@ class _Rewriter(ast.NodeTransformer):
     def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
         node.decorator_list = [self.visit(d) for d in node.decorator_list]
         node.bases = [self.visit(b) for b in node.bases]
+        node.keywords = [self.visit(k) for k in node.keywords]
         self.stack.append(self.c.scopes[node])
+        self.classes.append(node.name)
         node.body = self._stmts(node.body)
+        self.classes.pop()
         self.stack.pop()
         return node
 
     def _comprehension(self, node: ast.AST) -> ast.AST:
         gens: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
-        gens[0].iter = self._call("it", self.visit(gens[0].iter))
+        self.in_iterable += 1
+        gens[0].iter = self._iterated(self.visit(gens[0].iter))
+        self.in_iterable -= 1
         self.stack.append(self.c.scopes[node])
         for i, gen in enumerate(gens):
             if i:
-                gen.iter = self.visit(gen.iter)
-            gen.ifs = [self.visit(cond) for cond in gen.ifs]
+                self.in_iterable += 1
+                gen.iter = self._iterated(self.visit(gen.iter))
+                self.in_iterable -= 1
+            gen.ifs = [self._test(cond) for cond in gen.ifs]
         for part in ("elt", "key", "value"):
             if hasattr(node, part):
                 setattr(node, part, self.visit(getattr(node, part)))
@@ -409,18 +526,120 @@ class _Rewriter(ast.NodeTransformer):
     visit_DictComp = _comprehension
     visit_GeneratorExp = _comprehension
 
-    # annotations are left alone
+    # annotations and match patterns are left alone
     def visit_arg(self, node: ast.arg) -> ast.AST:
         return node
 
+    def visit_match_case(self, node: ast.match_case) -> ast.AST:
+        if node.guard is not None:
+            node.guard = self._test(node.guard)
+        node.body = self._stmts(node.body)
+        return node
+
+    def visit_Match(self, node: ast.Match) -> ast.AST:
+        node.subject = self._announce("wr", self.visit(node.subject))
+        node.cases = [self.visit(case) for case in node.cases]
+        return node
+
     def _loop(self, node: ast.For | ast.AsyncFor) -> ast.AST:
-        node = self.generic_visit(node)  # type: ignore[assignment]
         if isinstance(node, ast.For):
-            node.iter = ast.copy_location(self._call("it", node.iter), node.iter)
+            node.iter = self._iterated(self.visit(node.iter))
+        else:
+            node.iter = self.visit(node.iter)
+        node.target = self._store_target(node.target) or node.target
+        node.body = self._stmts(node.body)
+        node.orelse = self._stmts(node.orelse)
         return node
 
     visit_For = _loop
     visit_AsyncFor = _loop
+
+    # ---- truth tests ------------------------------------------------------------------
+
+    def _test(self, node: ast.expr) -> ast.expr:
+        """A truth-tested expression: announce the size read of a container."""
+        if isinstance(node, ast.BoolOp):
+            return self.visit(node)  # its operands are announced there
+        return self._announce("sz", self.visit(node))
+
+    def visit_If(self, node: ast.If) -> ast.AST:
+        node.test = self._test(node.test)
+        node.body = self._stmts(node.body)
+        node.orelse = self._stmts(node.orelse)
+        return node
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        node.test = self._test(node.test)
+        node.body = self._stmts(node.body)
+        node.orelse = self._stmts(node.orelse)
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        node.test = self._test(node.test)
+        node.body = self.visit(node.body)
+        node.orelse = self.visit(node.orelse)
+        return node
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
+        node.values = [self._announce("sz", self.visit(v)) for v in node.values]
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        if isinstance(node.op, ast.Not):
+            node.operand = self._test(node.operand)
+        else:
+            node.operand = self.visit(node.operand)
+        return node
+
+    # ---- reads of whole containers ------------------------------------------------------
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        left = self.visit(node.left)
+        comparators = [self.visit(c) for c in node.comparators]
+        operands = [left, *comparators]
+        scalar = any(_scalar(o) for o in operands)
+        new = [left]
+        for i, (op, right) in enumerate(zip(node.ops, comparators)):
+            if isinstance(op, (ast.In, ast.NotIn)) and not isinstance(right, _LITERALS):
+                member = operands[i]
+                if i == 0 and self._simple(member):
+                    right = ast.copy_location(self._call("mk", right, copy.deepcopy(member),
+                                                         ast.Constant(self._src(right))), right)
+                else:
+                    right = self._announce("wr", right)
+            elif isinstance(op, _ORDERING) and not scalar and not isinstance(right, _LITERALS):
+                right = self._announce("wr", right)
+            new.append(right)
+        if not scalar and isinstance(node.ops[0], _ORDERING) and not isinstance(left, _LITERALS):
+            new[0] = self._announce("wr", left)
+        node.left, node.comparators = new[0], new[1:]
+        return node
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        node.value = self._announce("wr", self.visit(node.value))
+        if node.format_spec is not None:
+            node.format_spec = self.visit(node.format_spec)
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node.left = self.visit(node.left)
+        node.right = self.visit(node.right)
+        if isinstance(node.op, ast.Mod) and isinstance(node.left, (ast.Constant, ast.JoinedStr)) \
+                and isinstance(getattr(node.left, "value", ""), (str, bytes)):
+            node.right = self._announce("wr", node.right)
+        return node
+
+    def visit_Starred(self, node: ast.Starred) -> ast.AST:
+        node.value = self.visit(node.value)
+        if isinstance(node.ctx, ast.Load):
+            node.value = self._announce("wr", node.value)
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        node.keys = [None if k is None else self.visit(k) for k in node.keys]
+        node.values = [self._announce("wr", self.visit(v)) if k is None else self.visit(v)
+                       for k, v in zip(node.keys, node.values)]
+        return node
 
     # ---- loads ------------------------------------------------------------------------
 
@@ -436,42 +655,165 @@ class _Rewriter(ast.NodeTransformer):
         if not isinstance(node.ctx, ast.Load):
             return self.generic_visit(node)
         value = self.visit(node.value)
-        return ast.copy_location(self._call("ga", value, ast.Constant(node.attr)), node)
+        attr = node.attr
+        if attr.startswith("__") and attr.endswith("__"):
+            if attr == "__dict__":
+                node.value = ast.copy_location(self._call("rd", value), node.value)
+            else:
+                node.value = value
+            return node
+        if self._is_stdlib_import(node.value):
+            node.value = value
+            return node
+        node.value = ast.copy_location(self._call("ra", value, ast.Constant(self._mangle(attr))), node.value)
+        return node
 
     def _key(self, node: ast.expr) -> ast.expr:
+        """The key of a subscript as a value (a slice as ``slice(...)``)."""
         if isinstance(node, ast.Slice):
             parts = [ast.Constant(None) if p is None else self.visit(p) for p in (node.lower, node.upper, node.step)]
-            return ast.copy_location(ast.Call(func=ast.Name(id="__rl_slice__", ctx=ast.Load()), args=parts,
-                                              keywords=[]), node)
+            return ast.copy_location(ast.Call(func=_name("__rl_slice__"), args=parts, keywords=[]), node)
         return self.visit(node)
+
+    def _subscript(self, node: ast.Subscript, helper: str) -> tuple[ast.expr, ast.expr] | None:
+        """(container expression announcing the access, key expression) for ``node``, or None
+        when the key cannot be evaluated once here."""
+        key = node.slice
+        if not (self._simple(key) or self._walrus_ok()):
+            return None
+        value = self.visit(node.value)
+        src = ast.Constant(self._src(node.value))
+        if isinstance(key, ast.Slice) and self._simple(key):
+            visited = self.visit(key)
+            return self._call(helper, value, self._key(copy.deepcopy(key)), src), visited
+        once = self._once(self._key(key))
+        if once is None:
+            return None
+        first, later = once
+        return self._call(helper, value, first, src), later
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
         if not isinstance(node.ctx, ast.Load):
             return self.generic_visit(node)
-        value = self.visit(node.value)
-        key = self._key(node.slice)
-        return ast.copy_location(self._call("gi", value, key, ast.Constant(self._src(node.value))), node)
+        parts = self._subscript(node, "ri")
+        if parts is None:
+            return ast.copy_location(self._call("gi", self.visit(node.value), self._key(node.slice),
+                                                ast.Constant(self._src(node.value))), node)
+        node.value, node.slice = parts
+        ast.copy_location(node.value, node)
+        return node
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         func = node.func
-        args = [self.visit(a) for a in node.args]
-        keywords = [self.visit(k) for k in node.keywords]
-        if isinstance(func, ast.Attribute) and not self._is_module_import(func.value):
+        builtin = self._builtin(func)
+        if builtin is not None:
+            special = self._builtin_call(node, builtin)
+            if special is not None:
+                return special
+        if isinstance(func, ast.Attribute) and not (func.attr.startswith("__") and func.attr.endswith("__")
+                                                    and func.attr not in ("__setattr__", "__delattr__",
+                                                                          "__getattribute__", "__setitem__",
+                                                                          "__getitem__", "__delitem__")):
+            if self._is_stdlib_import(func.value) and func.attr not in _TABLE_NAMES:
+                node.args = [self.visit(a) for a in node.args]
+                node.keywords = [self.visit(k) for k in node.keywords]
+                return node
             obj = self.visit(func.value)
-            call = ast.Call(func=ast.Name(id="__rl_mc__", ctx=ast.Load()),
-                            args=[obj, ast.Constant(func.attr), *args], keywords=keywords)
-            return ast.copy_location(call, node)
-        builtin = {"open": "__rl_open__", "next": "__rl_nx__"}
-        if isinstance(func, ast.Name) and func.id in builtin and func.id not in self.module_names \
+            node.func = ast.copy_location(self._call("mc", obj, ast.Constant(self._mangle(func.attr))), func)
+        elif isinstance(func, ast.Name) and func.id in self.c.from_imports and func.id not in self.c.global_names \
                 and not self._local_shadow(func.id):
-            node.func = ast.copy_location(ast.Name(id=builtin[func.id], ctx=ast.Load()), func)
+            node.func = ast.copy_location(self._call("cf", func), func)
         else:
             node.func = self.visit(func)
-        node.args = args
-        node.keywords = keywords
+        node.args = [self.visit(a) for a in node.args]
+        node.keywords = [self.visit(k) for k in node.keywords]
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                keyword.value = self._announce("wr", keyword.value)
+        return node
+
+    def _builtin_call(self, node: ast.Call, name: str) -> ast.AST | None:
+        if any(isinstance(a, ast.Starred) for a in node.args) and name in ("getattr", "setattr", "delattr", "hasattr"):
+            return None
+        args = [self.visit(a) for a in node.args]
+        keywords = [self.visit(k) for k in node.keywords]
+
+        def done(new_args: list[ast.expr], func: ast.expr | None = None) -> ast.AST:
+            node.args = new_args
+            node.keywords = keywords
+            if func is not None:
+                node.func = ast.copy_location(func, node.func)
+            return node
+
+        if name == "open":
+            return done(args, _name("__rl_open__"))
+        if name == "next":
+            return done(args, _name("__rl_nx__"))
+        if name in ("len", "bool") and len(args) == 1:
+            return done([self._announce("sz", args[0])])
+        if name in _READS_ARGS:
+            return done([a if isinstance(a, ast.Starred) else self._announce("wr", a) for a in args])
+        if name in _ITERATES_ARGS:
+            first = _ITERATES_ARGS[name]
+            return done([a if i < first or isinstance(a, ast.Starred) else self._iterated(a)
+                         for i, a in enumerate(args)])
+        if name == "reversed" and len(args) == 1:
+            return done([args[0], ast.Constant(self._src(args[0]))], _name("__rl_rv__"))
+        if name == "iter" and len(args) == 1:
+            return done([self._iterated(args[0])])
+        if name == "vars" and len(args) == 1:
+            return done([self._call("va", args[0])])
+        if name in ("getattr", "hasattr", "delattr") and len(args) >= 2:
+            once = self._once(args[1])
+            if once is None:
+                return done(args)
+            helper = "dx" if name == "delattr" else "gx"
+            return done([self._call(helper, args[0], once[0]), once[1], *args[2:]])
+        if name == "setattr" and len(args) == 3:
+            if self._simple(args[0]) and self._simple(args[1]):
+                return done([args[0], args[1], self._call("sx", copy.deepcopy(args[0]), copy.deepcopy(args[1]),
+                                                          args[2])])
+            return done(args, _name("__rl_setattr__"))
+        node.args, node.keywords = args, keywords
+        node.func = self.visit(node.func)
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                keyword.value = self._announce("wr", keyword.value)
         return node
 
     # ---- stores -----------------------------------------------------------------------
+
+    def _store_target(self, target: ast.expr) -> ast.expr | None:
+        """``target`` with its stores announced in place, or None when that cannot be done
+        here (a global or nonlocal name inside an unpacking, a key that cannot be kept)."""
+        if isinstance(target, ast.Attribute):
+            target.value = ast.copy_location(self._call("wa", self.visit(target.value),
+                                                        ast.Constant(self._mangle(target.attr))), target.value)
+            return target
+        if isinstance(target, ast.Subscript):
+            parts = self._subscript(target, "wi")
+            if parts is None:
+                return None
+            target.value, target.slice = parts
+            return target
+        if isinstance(target, ast.Name):
+            return None if self._resolve(target.id) else target
+        if isinstance(target, ast.Starred):
+            inner = self._store_target(target.value)
+            if inner is None:
+                return None
+            target.value = inner
+            return target
+        if isinstance(target, (ast.Tuple, ast.List)):
+            elts = []
+            for elt in target.elts:
+                new = self._store_target(elt)
+                if new is None:
+                    return None
+                elts.append(new)
+            target.elts = elts
+            return target
+        return target
 
     def _needs_rewrite(self, target: ast.expr) -> bool:
         for sub in ast.walk(target):
@@ -481,10 +823,53 @@ class _Rewriter(ast.NodeTransformer):
                 return True
         return False
 
-    def _assign_to(self, target: ast.expr, value: ast.expr, out: list[ast.stmt], anchor: ast.AST) -> None:
-        """Append statements that store ``value`` (a simple expression) into ``target``."""
+    def _unpacked(self, targets: list[ast.expr], value: ast.expr) -> ast.expr:
+        if any(isinstance(t, (ast.Tuple, ast.List)) for t in targets):
+            return self._announce("wr", value)
+        return value
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST | list[ast.stmt]:
+        if not any(self._needs_rewrite(t) for t in node.targets):
+            node.value = self._unpacked(node.targets, self.visit(node.value))
+            return node
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target = node.targets[0]
+            ref = self._resolve(target.id)
+            assert ref is not None
+            node.value = self._write_value(target.id, ref, self.visit(node.value))
+            return node
+        saved = copy.deepcopy(node.targets)
+        value = self._unpacked(node.targets, self.visit(node.value))
+        targets = []
+        for target in node.targets:
+            new = self._store_target(target)
+            if new is None:
+                return self._assign_by_temps(saved, value, node)
+            targets.append(new)
+        node.targets = targets
+        node.value = value
+        return node
+
+    def _assign_by_temps(self, targets: list[ast.expr], value: ast.expr, anchor: ast.AST) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        tmp = self._tmp()
+        out.append(ast.Assign(targets=[ast.Name(id=tmp, ctx=ast.Store())], value=value))
+        temps = [tmp]
+        for target in targets:
+            self._assign_to(target, _name(tmp), out, temps)
+        if self._function_scope() is None:
+            out.append(ast.Delete(targets=[ast.Name(id=t, ctx=ast.Del()) for t in temps]))
+        for stmt in out:
+            ast.copy_location(stmt, anchor)
+        return out
+
+    def _assign_to(self, target: ast.expr, value: ast.expr, out: list[ast.stmt], temps: list[str]) -> None:
+        """Append statements that store ``value`` (a name) into ``target``."""
         if isinstance(target, ast.Attribute):
-            out.append(ast.Expr(self._call("sa", self.visit(target.value), ast.Constant(target.attr), value)))
+            store = ast.Attribute(value=self._call("wa", self.visit(target.value),
+                                                   ast.Constant(self._mangle(target.attr))),
+                                  attr=target.attr, ctx=ast.Store())
+            out.append(ast.Assign(targets=[store], value=value))
         elif isinstance(target, ast.Subscript):
             out.append(ast.Expr(self._call("si", self.visit(target.value), self._key(target.slice), value,
                                            ast.Constant(self._src(target.value)))))
@@ -498,101 +883,162 @@ class _Rewriter(ast.NodeTransformer):
             for elt in target.elts:
                 inner = elt.value if isinstance(elt, ast.Starred) else elt
                 tmp = self._tmp()
+                temps.append(tmp)
                 pending.append((inner, tmp))
                 holder: ast.expr = ast.Name(id=tmp, ctx=ast.Store())
                 names.append(ast.Starred(value=holder, ctx=ast.Store()) if isinstance(elt, ast.Starred) else holder)
             out.append(ast.Assign(targets=[ast.Tuple(elts=names, ctx=ast.Store())], value=value))
             for inner, tmp in pending:
-                self._assign_to(inner, ast.Name(id=tmp, ctx=ast.Load()), out, anchor)
+                self._assign_to(inner, _name(tmp), out, temps)
         else:
             out.append(ast.Assign(targets=[target], value=value))
-        for stmt in out:
-            ast.copy_location(stmt, anchor)
-
-    def visit_Assign(self, node: ast.Assign) -> ast.AST | list[ast.stmt]:
-        if not any(self._needs_rewrite(t) for t in node.targets):
-            node.value = self.visit(node.value)
-            return node
-        value = self.visit(node.value)
-        out: list[ast.stmt] = []
-        if len(node.targets) == 1 and isinstance(node.targets[0], (ast.Attribute, ast.Subscript, ast.Name)) \
-                and not isinstance(node.targets[0], ast.Name):
-            tmp = self._tmp()
-            out.append(ast.Assign(targets=[ast.Name(id=tmp, ctx=ast.Store())], value=value))
-            self._assign_to(node.targets[0], ast.Name(id=tmp, ctx=ast.Load()), out, node)
-            return out
-        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            self._assign_to(node.targets[0], value, out, node)
-            return out
-        tmp = self._tmp()
-        out.append(ast.Assign(targets=[ast.Name(id=tmp, ctx=ast.Store())], value=value))
-        for target in node.targets:
-            self._assign_to(target, ast.Name(id=tmp, ctx=ast.Load()), out, node)
-        return out
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST | list[ast.stmt]:
-        if node.value is None or not self._needs_rewrite(node.target):
-            if node.value is not None:
-                node.value = self.visit(node.value)
+        if node.value is None:
             return node
-        assign = ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
-        return self.visit_Assign(assign)
+        if not self._needs_rewrite(node.target):
+            node.value = self.visit(node.value)
+            return node
+        if isinstance(node.target, ast.Name):
+            ref = self._resolve(node.target.id)
+            assert ref is not None
+            node.value = self._write_value(node.target.id, ref, self.visit(node.value))
+            return node
+        saved = copy.deepcopy(node.target)
+        value = self.visit(node.value)
+        new = self._store_target(node.target)
+        if new is None:
+            return self._assign_by_temps([saved], value, node)
+        node.target = new
+        node.value = value
+        return node
+
+    def visit_With(self, node: ast.With) -> ast.AST:
+        for item in node.items:
+            item.context_expr = self.visit(item.context_expr)
+            if item.optional_vars is not None:
+                item.optional_vars = self._store_target(item.optional_vars) or item.optional_vars
+        node.body = self._stmts(node.body)
+        return node
+
+    visit_AsyncWith = visit_With
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST | list[ast.stmt]:
-        helper = f"i{_AUG_NAMES[type(node.op)]}"  # operator.iadd and friends
+        helper = f"__rl_i{_AUG_NAMES[type(node.op)]}__"  # operator.iadd and friends
         target = node.target
-        out: list[ast.stmt] = []
         if isinstance(target, ast.Name):
-            ref = self._resolve(target.id)
-            if ref is None:
-                node.value = self.visit(node.value)
+            return self._aug_name(node, target, helper)
+        if isinstance(target, ast.Attribute):
+            return self._aug_attribute(node, target, helper)
+        if isinstance(target, ast.Subscript):
+            return self._aug_subscript(node, target, helper)
+        return self.generic_visit(node)  # pragma: no cover - the grammar allows nothing else
+
+    def _aug_name(self, node: ast.AugAssign, target: ast.Name, helper: str) -> ast.AST:
+        value = self.visit(node.value)
+        ref = self._resolve(target.id)
+        if ref is None:
+            if _scalar(node.value) and not isinstance(getattr(node.value, "value", None), (str, bytes)):
+                node.value = value
                 return node
-            current = ast.BoolOp(op=ast.Or(), values=[self._read_point(target.id, ref),
-                                                      ast.Name(id=target.id, ctx=ast.Load())])
-            new = self._call(helper, current, self.visit(node.value))
-            out.append(ast.Assign(targets=[ast.Name(id=target.id, ctx=ast.Store())],
-                                  value=self._write_value(target.id, ref, new)))
-        elif isinstance(target, ast.Attribute) and self._inert(node.value):
-            # the operand is evaluated before the read here, which nothing can tell apart
-            op = ast.Name(id=f"__rl_{helper}__", ctx=ast.Load())
-            out.append(ast.Expr(self._call("aa", self.visit(target.value), ast.Constant(target.attr), op,
-                                           self.visit(node.value))))
-        elif isinstance(target, ast.Attribute):
-            obj = self._tmp()
-            out.append(ast.Assign(targets=[ast.Name(id=obj, ctx=ast.Store())], value=self.visit(target.value)))
-            load = ast.Name(id=obj, ctx=ast.Load())
-            new = self._call(helper, self._call("ga", load, ast.Constant(target.attr)), self.visit(node.value))
-            out.append(ast.Expr(self._call("sa", ast.Name(id=obj, ctx=ast.Load()), ast.Constant(target.attr), new)))
-        elif isinstance(target, ast.Subscript):
-            obj, key = self._tmp(), self._tmp()
-            src = ast.Constant(self._src(target.value))
-            out.append(ast.Assign(targets=[ast.Name(id=obj, ctx=ast.Store())], value=self.visit(target.value)))
-            out.append(ast.Assign(targets=[ast.Name(id=key, ctx=ast.Store())], value=self._key(target.slice)))
-            read = self._call("gi", ast.Name(id=obj, ctx=ast.Load()), ast.Name(id=key, ctx=ast.Load()), src)
-            new = self._call(helper, read, self.visit(node.value))
-            out.append(ast.Expr(self._call("si", ast.Name(id=obj, ctx=ast.Load()), ast.Name(id=key, ctx=ast.Load()),
-                                           new, src)))
-        else:  # pragma: no cover - the grammar allows nothing else
-            return self.generic_visit(node)
+            # ``x op= v`` changes a container ``x`` in place: announced as such
+            node.value = self._call("inplace", _name(target.id), value)
+            return node
+        current = ast.BoolOp(op=ast.Or(), values=[self._read_point(target.id, ref), _name(target.id)])
+        new = ast.Call(func=_name(helper), args=[current, value], keywords=[])
+        assign = ast.Assign(targets=[ast.Name(id=target.id, ctx=ast.Store())],
+                            value=self._write_value(target.id, ref, new))
+        return ast.copy_location(assign, node)
+
+    def _aug_attribute(self, node: ast.AugAssign, target: ast.Attribute, helper: str) -> ast.AST | list[ast.stmt]:
+        attr = ast.Constant(self._mangle(target.attr))
+        obj = self.visit(target.value)
+        value = self.visit(node.value)
+        once = self._once(obj)
+        if once is None:  # module or class level: a temporary, deleted at once
+            tmp = self._tmp()
+            first, later = _name(tmp), _name(tmp)
+            prologue: list[ast.stmt] = [ast.Assign(targets=[ast.Name(id=tmp, ctx=ast.Store())], value=obj)]
+            epilogue: list[ast.stmt] = [ast.Delete(targets=[ast.Name(id=tmp, ctx=ast.Del())])]
+        else:
+            first, later = once
+            prologue, epilogue = [], []
+        out: list[ast.stmt]
+        if self._inert(node.value) and not prologue:
+            # ``obj.attr += 1``: one call when nothing of it can run Python code, else the
+            # general form on the object that call evaluated
+            read = ast.Attribute(value=self._call("ra", copy.deepcopy(later), attr), attr=target.attr, ctx=ast.Load())
+            store = ast.Attribute(value=self._call("wa", later, copy.deepcopy(attr)), attr=target.attr,
+                                  ctx=ast.Store())
+            general = ast.Assign(targets=[store], value=ast.Call(func=_name(helper), args=[read, value], keywords=[]))
+            fast = self._call("aa", first, copy.deepcopy(attr), _name(helper), copy.deepcopy(value))
+            out = [ast.If(test=ast.UnaryOp(op=ast.Not(), operand=fast), body=[general], orelse=[])]
+        else:
+            read = ast.Attribute(value=self._call("ra", first, attr), attr=target.attr, ctx=ast.Load())
+            store = ast.Attribute(value=self._call("wa", later, copy.deepcopy(attr)), attr=target.attr,
+                                  ctx=ast.Store())
+            general = ast.Assign(targets=[store], value=ast.Call(func=_name(helper), args=[read, value], keywords=[]))
+            out = [*prologue, general, *epilogue]
         for stmt in out:
             ast.copy_location(stmt, node)
-        return out
+        return ast.fix_missing_locations(ast.Module(body=out, type_ignores=[])).body
+
+    def _aug_subscript(self, node: ast.AugAssign, target: ast.Subscript, helper: str) -> ast.AST | list[ast.stmt]:
+        container = self.visit(target.value)
+        key = self._key(target.slice)
+        value = self.visit(node.value)
+        src = ast.Constant(self._src(target.value))
+        c_once, k_once = self._once(container), self._once(key)
+        if c_once is None or k_once is None:
+            # module or class level: temporaries, deleted at once
+            c_tmp, k_tmp = self._tmp(), self._tmp()
+            out: list[ast.stmt] = [
+                ast.Assign(targets=[ast.Name(id=c_tmp, ctx=ast.Store())], value=container),
+                ast.Assign(targets=[ast.Name(id=k_tmp, ctx=ast.Store())], value=key),
+                ast.Expr(self._call("si", _name(c_tmp), _name(k_tmp), ast.Call(
+                    func=_name(helper), args=[self._call("gi", _name(c_tmp), _name(k_tmp), src), value],
+                    keywords=[]), copy.deepcopy(src))),
+                ast.Delete(targets=[ast.Name(id=c_tmp, ctx=ast.Del()), ast.Name(id=k_tmp, ctx=ast.Del())]),
+            ]
+        else:
+            read = ast.Subscript(value=self._call("ri", c_once[0], k_once[0], src), slice=k_once[1], ctx=ast.Load())
+            store = ast.Subscript(value=self._call("wi", c_once[1], copy.deepcopy(k_once[1]), copy.deepcopy(src)),
+                                  slice=copy.deepcopy(k_once[1]), ctx=ast.Store())
+            out = [ast.Assign(targets=[store], value=ast.Call(func=_name(helper), args=[read, value], keywords=[]))]
+        for stmt in out:
+            ast.copy_location(stmt, node)
+        return ast.fix_missing_locations(ast.Module(body=out, type_ignores=[])).body
 
     def visit_Delete(self, node: ast.Delete) -> ast.AST | list[ast.stmt]:
         out: list[ast.stmt] = []
+        plain: list[ast.expr] = []
         for target in node.targets:
             if isinstance(target, ast.Attribute):
-                out.append(ast.Expr(self._call("da", self.visit(target.value), ast.Constant(target.attr))))
+                target.value = self._call("da", self.visit(target.value), ast.Constant(self._mangle(target.attr)))
+                plain.append(target)
             elif isinstance(target, ast.Subscript):
-                out.append(ast.Expr(self._call("di", self.visit(target.value), self._key(target.slice),
-                                               ast.Constant(self._src(target.value)))))
+                parts = self._subscript(target, "di")
+                if parts is None:
+                    if plain:
+                        out.append(ast.Delete(targets=plain))
+                        plain = []
+                    out.append(ast.Expr(self._call("dl", self.visit(target.value), self._key(target.slice),
+                                                   ast.Constant(self._src(target.value)))))
+                else:
+                    target.value, target.slice = parts
+                    plain.append(target)
             elif isinstance(target, ast.Name) and self._resolve(target.id):
                 ref = self._resolve(target.id)
                 assert ref is not None
+                if plain:
+                    out.append(ast.Delete(targets=plain))
+                    plain = []
                 out.append(ast.Expr(self._write_value(target.id, ref, ast.Constant(None))))
                 out.append(ast.Delete(targets=[target]))
             else:
-                out.append(ast.Delete(targets=[self.visit(target)]))
+                plain.append(self.visit(target))
+        if plain:
+            out.append(ast.Delete(targets=plain))
         for stmt in out:
             ast.copy_location(stmt, node)
         return out
@@ -600,29 +1046,45 @@ class _Rewriter(ast.NodeTransformer):
     # ---- asserts ----------------------------------------------------------------------
 
     def visit_Assert(self, node: ast.Assert) -> ast.AST:
-        if node.msg is not None:
-            return self.generic_visit(node)
+        if node.msg is not None or not self.asserts:
+            node.test = self._test(node.test)
+            if node.msg is not None:
+                node.msg = self.visit(node.msg)
+            return node
         src = self._src(node.test)
         test = node.test
-        in_function = self.scope.kind == "function"
-        if in_function and isinstance(test, ast.Compare) and len(test.ops) == 1 \
+        if self._walrus_ok() and isinstance(test, ast.Compare) and len(test.ops) == 1 \
                 and type(test.ops[0]) in _CMP_TEXT:
             left, right = self._tmp(), self._tmp()
+            compare = self.visit(test)
             new_test = ast.Compare(
-                left=ast.NamedExpr(target=ast.Name(id=left, ctx=ast.Store()), value=self.visit(test.left)),
-                ops=test.ops,
+                left=ast.NamedExpr(target=ast.Name(id=left, ctx=ast.Store()), value=compare.left),
+                ops=compare.ops,
                 comparators=[ast.NamedExpr(target=ast.Name(id=right, ctx=ast.Store()),
-                                           value=self.visit(test.comparators[0]))])
-            msg = self._call("amsg", ast.Constant(src), ast.Name(id=left, ctx=ast.Load()),
-                             ast.Constant(_CMP_TEXT[type(test.ops[0])]), ast.Name(id=right, ctx=ast.Load()))
+                                           value=compare.comparators[0])])
+            msg = self._call("amsg", ast.Constant(src), _name(left),
+                             ast.Constant(_CMP_TEXT[type(test.ops[0])]), _name(right))
             return ast.copy_location(ast.Assert(test=new_test, msg=msg), node)
-        node.test = self.visit(test)
+        node.test = self._test(test)
         node.msg = ast.Constant(f"assert {src}")
         return node
 
 
-def rewrite(source: str, filename: str) -> ast.Module:
-    """Parse ``source`` and return the instrumented module tree (raises SyntaxError)."""
+#: Names of module functions that read or change their container arguments (see the runtime's table).
+_TABLE_NAMES = frozenset({
+    "copy", "deepcopy", "dumps", "dump", "heappush", "heappop", "heapify", "heappushpop", "heapreplace",
+    "nlargest", "nsmallest", "bisect", "bisect_left", "bisect_right", "insort", "insort_left", "insort_right",
+    "getitem", "setitem", "delitem", "contains", "countOf", "indexOf", "length_hint", "concat", "iconcat",
+    "shuffle", "choice", "sample", "choices", "itemgetter", "attrgetter",
+})
+
+
+def rewrite(source: str, filename: str, *, asserts: bool = False) -> ast.Module:
+    """Parse ``source`` and return the instrumented module tree (raises SyntaxError).
+
+    ``asserts``: give a bare ``assert a == b`` a message with both values (scenario files
+    and tests; a library's own asserts are left as they are).
+    """
     tree = ast.parse(source, filename)
     doc = ast.get_docstring(tree)
     if doc and OPT_OUT in doc:
@@ -630,7 +1092,7 @@ def rewrite(source: str, filename: str) -> ast.Module:
     collector = _Collector()
     collector.visit(tree)
     collector.finish()
-    new = _Rewriter(collector, source).visit(tree)
+    new = _Rewriter(collector, source, asserts).visit(tree)
     return ast.fix_missing_locations(new)
 
 

@@ -1,41 +1,67 @@
 """What instrumented code calls: every shared access becomes a scheduling point and an event.
 
 The rewriter (``racelab.instrument.rewrite``) turns ``box['n'] += 1`` into calls of the
-small functions below, bound into the module as ``__rl_gi``, ``__rl_si``, ... Each one
-checks, first and cheaply, whether anything is listening (an exploration or a live run);
-when nothing is, it performs the plain access and returns.
+small functions below, found as ``__rl_*__`` names in ``builtins`` (never in the module's
+own namespace). Each checks, first and cheaply, whether anything is listening (an
+exploration or a live run); when nothing is, it returns at once.
+
+Why this shape: announce, then let the program's own frame act
+--------------------------------------------------------------
+Most helpers only *announce* an access (the scheduling point and the detectors' event) and
+return the object; the access itself is then ordinary bytecode in the program's frame:
+``o.a`` becomes ``__rl_ra__(o, 'a').a``, ``c[k] = v`` becomes ``__rl_wi__(c, k, 'c')[k] = v``,
+``len(x)`` becomes ``len(__rl_sz__(x))``. So a property, ``__getattr__``, ``__setitem__``
+or method runs exactly once, called from the program's own frame (``sys._getframe(1)``,
+``warnings.warn(stacklevel=2)`` and tracebacks see what they see without racelab), private
+names are mangled by the compiler as usual, and *deciding* whether an access is shared data
+never runs the program's code: it looks only at types' ``__dict__`` and ``__mro__`` and
+at instance dictionaries. The exceptions are documented where they are made: a method of a
+built-in container (its call is the atomic step, so the point must come after its arguments
+are evaluated: ``_Call``) and a few fallbacks the rewriter uses where it cannot keep an
+evaluated operand without a temporary.
 
 Which attribute reads are shared accesses
 -----------------------------------------
-Reading ``obj.method`` or ``module.function`` is not a data access worth a scheduling
-point: code does not change under our feet. An attribute read is a *data* access when it
-finds a value in the instance (``__dict__`` or slots), a plain class attribute, or a
-non-callable module or class attribute. Properties are not (their bodies, when
-instrumented, make their own accesses). ``threading.local`` attributes are private to a
-thread and never shared.
+A read of an attribute is a *data* read (a scheduling point and a race-detector read) when
+it finds a value in the instance (``__dict__`` or slots), a plain class attribute, or a
+module's or class's non-code attribute. Reading a method, a module's function or a class is
+not a scheduling point (code rarely changes under our feet), but DPOR is still told of it,
+so that a write of that name elsewhere is ordered against it. Properties and other data
+descriptors are not accesses themselves: their bodies, when instrumented, make their own.
+``threading.local`` attributes are private to a thread and never shared.
+
+Containers
+----------
+Built-in containers (``list``, ``dict``, ``set``, ``bytearray``, ``deque``, ``array``, their
+subclasses' inherited methods, and dict views) are modelled: an item access is keyed
+(``(id(c), key)``), ``len`` and truthiness read the size (``(id(c), SIZE)``), and iteration,
+copies, comparisons, ``repr`` and every other whole-container read read ``(id(c), WHOLE)``.
+A method call is one atomic step whose location follows from the method (``d.get(k)`` is a
+keyed read, ``lst.append(x)`` changes the whole list, ...). Each ``next`` of an iteration is
+a scheduling point. A write that adds or removes an item also writes the size.
 
 Locations
 ---------
-Each access names its location with a hashable key and a display name:
-attributes ``(id(obj), "attr")`` / ``Account.balance``; items ``(id(obj), key)`` /
-``box['n']`` (negative indices are normalised, slices become
-``("slice", start, stop, step)``); module globals ``(module, name)`` / ``global hits``;
-closure cells ``(id(scope), name)`` / ``nonlocal count``.
+attributes ``(id(obj), name)`` (the mangled name; ``Account.balance``); module attributes
+and globals ``(id(module.__dict__), name)``; items ``(id(c), key)`` (negative indices
+normalised, slices ``("slice", start, stop, step)``); closure cells ``(id(scope), name)``.
+An instance's ``__dict__`` taken through instrumented code is an alias of the instance.
 """
 
 from __future__ import annotations
 
 import _thread
 import array
+import builtins
 import collections
+import gc
 import operator
 import sys
 import types
-from typing import Any
+from typing import Any, Callable
 
 from racelab._core import control
-from racelab._core.control import ANY
-from racelab._core.events import Op
+from racelab._core.events import SIZE, WHOLE, Op
 from racelab.sync.files import tracked_open
 from racelab.sync.threads import local
 
@@ -44,118 +70,178 @@ _READ = Op.READ
 _WRITE = Op.WRITE
 _ModuleType = types.ModuleType
 _getframe = sys._getframe
+_object_getattribute = object.__getattribute__
+_module_dict: Callable[[Any], dict[str, Any]] = types.ModuleType.__dict__["__dict__"].__get__  # type: ignore[assignment]
+_type_dict = type.__dict__["__dict__"].__get__
 
-#: Built-in containers whose method calls are single atomic operations.
+#: Modules the rewriter produced (names), filled by the import hook.
+INSTRUMENTED: set[str] = set()
+
+# --------------------------------------------------------------------------------------
+# what an object is
+
+#: Built-in containers whose method calls are single atomic operations (exact types).
 ATOMIC_TYPES = frozenset({
     list, dict, set, bytearray, collections.deque, collections.OrderedDict,
     collections.defaultdict, collections.Counter, array.array,
 })
-#: Containers whose items are data locations.
-ITEM_TYPES = frozenset({
-    list, dict, bytearray, memoryview, collections.deque, collections.OrderedDict,
-    collections.defaultdict, collections.Counter, array.array,
+_CONTAINER_BASES = (list, dict, set, bytearray, collections.deque, array.array)
+_VIEW_TYPES = frozenset({
+    type({}.keys()), type({}.values()), type({}.items()),
+    type(collections.OrderedDict().keys()), type(collections.OrderedDict().values()),
+    type(collections.OrderedDict().items()),
 })
-_IMMUTABLE = frozenset({tuple, str, bytes, frozenset, range, int, float, type(None)})
+_IMMUTABLE = frozenset({tuple, str, bytes, frozenset, range, int, float, complex, bool, type(None)})
+#: Key types whose hashing and comparison run no Python code.
+_SIMPLE_KEYS = frozenset({str, int, bytes, float, bool, type(None), complex})
 
-_DATA, _SKIP, _INSTANCE, _DYNAMIC = 0, 1, 2, 3
+_OTHER, _CONTAINER, _VIEW, _MEMORYVIEW = 0, 1, 2, 3
+_type_kinds: dict[type, int] = {}
 #: Thread-local storage: ours under exploration, CPython's in live mode. Never shared.
 _THREAD_LOCALS = (local, _thread._local)
-_kinds: dict[tuple[type, str], int] = {}
-_store_kinds: dict[tuple[type, str], int] = {}
-
-_AUG = {name: getattr(operator, "i" + name) for name in (
-    "add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift",
-    "and", "or", "xor")}
 
 
-def _class_attr(tp: type, name: str) -> Any:
-    for klass in tp.__mro__:
-        d = klass.__dict__
-        if name in d:
-            return d[name]
-    return _MISSING
-
-
-_MISSING = object()
-
-
-def _load_kind(tp: type, name: str) -> int:
-    if issubclass(tp, _ModuleType) or issubclass(tp, type):
-        return _DYNAMIC
-    if issubclass(tp, _THREAD_LOCALS):
-        return _SKIP
-    ca = _class_attr(tp, name)
-    if ca is _MISSING:
-        return _DATA
-    kind_of = type(ca)
-    if kind_of is types.MemberDescriptorType:
-        return _DATA
-    if hasattr(kind_of, "__set__") or hasattr(kind_of, "__delete__"):
-        return _SKIP
-    if hasattr(kind_of, "__get__"):
-        return _INSTANCE
-    return _DATA
-
-
-def _store_kind(tp: type, name: str) -> int:
-    if issubclass(tp, _THREAD_LOCALS):
-        return _SKIP
-    if issubclass(tp, _ModuleType) or issubclass(tp, type):
-        return _DATA
-    ca = _class_attr(tp, name)
-    if ca is not _MISSING and type(ca) is not types.MemberDescriptorType and (
-            hasattr(type(ca), "__set__") or hasattr(type(ca), "__delete__")):
-        return _SKIP
-    return _DATA
-
-
-def _is_data_read(obj: Any, name: str) -> bool:
-    tp = type(obj)
-    key = (tp, name)
-    kind = _kinds.get(key)
+def _type_kind(tp: type) -> int:
+    kind = _type_kinds.get(tp)
     if kind is None:
-        kind = _kinds[key] = _load_kind(tp, name)
-    if kind == _DATA:
+        if tp in _VIEW_TYPES:
+            kind = _VIEW
+        elif tp is memoryview:
+            kind = _MEMORYVIEW
+        elif issubclass(tp, _CONTAINER_BASES):
+            kind = _CONTAINER
+        else:
+            kind = _OTHER
+        _type_kinds[tp] = kind
+    return kind
+
+
+def _view_owner(view: Any) -> Any:
+    for referent in gc.get_referents(view):
+        if isinstance(referent, dict):
+            return referent
+    return None
+
+
+def container_of(obj: Any) -> Any:
+    """The built-in container whose contents an operation on ``obj`` reads, or None."""
+    kind = _type_kinds.get(type(obj))
+    if kind is None:
+        kind = _type_kind(type(obj))
+    if kind == _CONTAINER:
+        return obj
+    if kind == _VIEW:
+        return _view_owner(obj)
+    if kind == _MEMORYVIEW:
+        return obj.obj
+    return None
+
+
+def _simple_key(key: Any) -> bool:
+    tp = type(key)
+    if tp in _SIMPLE_KEYS:
         return True
-    if kind == _SKIP:
-        return False
-    if kind == _INSTANCE:
-        d = getattr(obj, "__dict__", None)
-        return d is not None and name in d
-    value = getattr(obj, name, None)
-    return not (callable(value) or isinstance(value, _ModuleType))
+    return tp is tuple and all(type(k) in _SIMPLE_KEYS for k in key)
 
 
-def _is_data_write(obj: Any, name: str) -> bool:
-    tp = type(obj)
-    key = (tp, name)
-    kind = _store_kinds.get(key)
-    if kind is None:
-        kind = _store_kinds[key] = _store_kind(tp, name)
-    return kind == _DATA
+# --------------------------------------------------------------------------------------
+# where code comes from: instrumented, the standard library, racelab, or neither
+
+_ORIGIN_INSTRUMENTED, _ORIGIN_STDLIB, _ORIGIN_OTHER = 0, 1, 2
+_STDLIB = frozenset(sys.stdlib_module_names) | {"builtins", "racelab", "racelab_pytest", "_pytest", "pytest",
+                                                "pluggy", "hypothesis", "sortedcontainers"}
 
 
-def _owner_name(obj: Any) -> str:
-    if isinstance(obj, type):
-        return obj.__name__
-    if isinstance(obj, _ModuleType):
-        return obj.__name__
-    return type(obj).__name__
+def _origin(module: Any) -> int:
+    if not isinstance(module, str):
+        return _ORIGIN_STDLIB
+    if module in INSTRUMENTED:
+        return _ORIGIN_INSTRUMENTED
+    top = module.partition(".")[0]
+    if top in _STDLIB or top.startswith("_"):
+        return _ORIGIN_STDLIB
+    return _ORIGIN_OTHER
 
 
-_attr_names: dict[tuple[type, str], str] = {}
+def _unseen_call(ex: control.Execution, task: control.Task, module: str, what: str) -> None:
+    """Code of a module that is not instrumented ran while other threads were alive."""
+    top = module.partition(".")[0]
+    if top in ex.unseen:
+        return
+    for other in ex.tasks:
+        if other is not task and other.state is not control.DONE:
+            ex.note_unseen(top, f"{what} from module {module} ran uninstrumented while other threads were "
+                                f"running: racelab cannot see what it shares (instrument it: --instrument {top})")
+            return
 
 
-def _attr_name(obj: Any, name: str) -> str:
-    """``Account.balance``: cached per type for instances, computed for classes and modules."""
-    tp = type(obj)
-    if tp is _ModuleType or isinstance(obj, type):
-        return f"{_owner_name(obj)}.{name}"
-    key = (tp, name)
-    text = _attr_names.get(key)
-    if text is None:
-        text = _attr_names[key] = f"{tp.__name__}.{name}"
-    return text
+# --------------------------------------------------------------------------------------
+# announcing an access (explore mode) and reporting it (live mode)
+
+
+def _announce(ex: control.Execution, task: control.Task, op: Op, loc: Any, name: str, obj: Any,
+              key: Any = None, depth: int = 2, atomic: bool = False) -> None:
+    """The scheduling point before an access, then its event (``key``: DPOR's key when it is
+    not ``loc``; ``atomic``: one call of a built-in container's C code, see ``_report``)."""
+    if ex.in_engine:
+        return
+    if ex.solo and not ex.verbose:
+        ex.solo_step(task)
+        return
+    write = op is _WRITE
+    ex.schedule(task, loc if key is None else key, write, write)
+    if ex.verbose:
+        ex.record_point(task, f"{op.value} {name}", name, _getframe(depth))
+    if ex.observers and not ex.solo:
+        _report(ex, task, op, loc, name, obj, depth + 1, atomic)
+
+
+def _report(ex: control.Execution, task: control.Task, op: Op, loc: Any, name: str, obj: Any, depth: int,
+            atomic: bool = False) -> None:
+    """The detectors' event of an access. An ``atomic`` one (a built-in container's method,
+    ``len``, ``in``, an iteration step: C code that runs as one step) is an atomic operation
+    on the container: it never races and orders like a release and an acquire."""
+    if ex._dead:
+        ex.forget_dead()
+    ex.track(obj)
+    ex.in_engine = True
+    try:
+        if atomic:
+            for obs in ex.observers:
+                obs.atomic(task.tid, loc[0])
+        else:
+            frame = _getframe(depth)
+            for obs in ex.observers:
+                obs.access(task.tid, op, loc, name, frame)
+    finally:
+        ex.in_engine = False
+
+
+def _quiet(ex: control.Execution, task: control.Task, key: Any, obj: Any = None) -> None:
+    """A read DPOR must know of but that is no scheduling point (a method, a function).
+    (Not for racelab's own objects: nothing rebinds their methods, and their operations,
+    which change the whole object, would look dependent on every lookup.)"""
+    if ex.step_hook is not None and not ex.solo and not ex.in_engine and not _engine_type(type(obj)):
+        ex.note_op(task, key, False)
+
+
+_engine_types: dict[type, bool] = {}
+
+
+def _engine_type(tp: type) -> bool:
+    known = _engine_types.get(tp)
+    if known is None:
+        known = _engine_types[tp] = (getattr(tp, "__module__", "") or "").startswith("racelab.")
+    return known
+
+
+def _live_access(op: Op, loc: Any, name: str, obj: Any, depth: int = 2, atomic: bool = False) -> None:
+    live = control.live
+    if live is not None:
+        if atomic:
+            live.atomic(-1, loc[0])
+        else:
+            live.access(-1, op, loc, name, _getframe(depth), obj)
 
 
 def _short(value: Any) -> str:
@@ -166,162 +252,316 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _point(ex: control.Execution, task: control.Task, op: Op, loc: Any, obj: Any, name: str) -> None:
-    """The scheduling point before an access, then its event."""
-    ex.schedule(task, loc, op is _WRITE, op is _WRITE)
-    if ex.verbose:
-        ex.record_point(task, f"{op.value} {name}", name, _getframe(2))
-    if ex.observers:
-        ex.keepalive.append(obj)
-        frame = _getframe(2)
-        for obs in ex.observers:
-            obs.access(task.tid, op, loc, name, frame)
+# --------------------------------------------------------------------------------------
+# attributes: what a read or a write of ``obj.name`` is, decided from types alone
+
+_DATA, _SKIP, _INSTANCE, _MODULE, _CLASS, _CODE = range(6)
+_OTHER_CODE = 16  # flag: the code found runs uninstrumented, outside the standard library
+
+_MISSING = object()
+_CODE_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, _ModuleType,
+               classmethod, staticmethod, property, types.WrapperDescriptorType, types.MethodDescriptorType,
+               types.MethodWrapperType, types.ClassMethodDescriptorType, types.GetSetDescriptorType,
+               types.MemberDescriptorType)
 
 
-# Live mode's attribute fast path: type -> attr -> the location's display name when every
-# access of that attribute through that type is a data access, "" when none is. Types whose
-# answer depends on the object (modules, classes, descriptors found on the instance) are not
-# cached: their helpers below answer per call. (Two dicts deep, not keyed by (type, attr):
-# a fresh tuple key costs an allocation, a hash and a comparison per access.)
-_live_loads: dict[type, dict[str, str]] = {}
-_live_stores: dict[type, dict[str, str]] = {}
-_NO_NAMES: dict[str, str] = {}
+def _class_attr(tp: type, name: str) -> tuple[Any, Any]:
+    """(value, the class of ``tp``'s MRO that defines it) without running any code."""
+    for klass in tp.__mro__:
+        d = _type_dict(klass)
+        if name in d:
+            return d[name], klass
+    return _MISSING, None
 
 
-def _live_load_name(obj: Any, name: str) -> str:
-    """The display name of a data read of ``obj.name``, "" when it is not one (see ``ga``)."""
+def _own(tp: type, hook: str, default: Any) -> bool:
+    """Whether ``tp`` overrides ``hook`` (``__getattribute__``, ``__setattr__``, ...)."""
+    value, _ = _class_attr(tp, hook)
+    return value is not default
+
+
+def _is_data_descriptor(value: Any) -> bool:
+    kind_of = type(value)
+    if kind_of is types.MemberDescriptorType:
+        return False
+    return _class_attr(kind_of, "__set__")[0] is not _MISSING or _class_attr(kind_of, "__delete__")[0] is not _MISSING
+
+
+def _has_get(value: Any) -> bool:
+    return _class_attr(type(value), "__get__")[0] is not _MISSING
+
+
+def _foreign(klass: Any) -> int:
+    return _OTHER_CODE if klass is not None and _origin(getattr(klass, "__module__", None)) == _ORIGIN_OTHER else 0
+
+
+def _load_kind(tp: type, name: str) -> int:
+    if issubclass(tp, _THREAD_LOCALS):
+        return _SKIP
+    if issubclass(tp, _ModuleType):
+        return _SKIP | _foreign(tp) if _own(tp, "__getattribute__", _ModuleType.__getattribute__) else _MODULE
+    if issubclass(tp, type):
+        return _SKIP if _own(tp, "__getattribute__", type.__getattribute__) else _CLASS
+    if _own(tp, "__getattribute__", object.__getattribute__):
+        return _SKIP | _foreign(_class_attr(tp, "__getattribute__")[1])
+    value, owner = _class_attr(tp, name)
+    if value is _MISSING:
+        return _DATA
+    if type(value) is types.MemberDescriptorType:
+        return _DATA
+    if _is_data_descriptor(value):
+        return _SKIP | _foreign(owner)
+    if _has_get(value):
+        return _INSTANCE | _foreign(owner)
+    return _DATA
+
+
+def _store_kind(tp: type, name: str, hook: str) -> int:
+    if issubclass(tp, _THREAD_LOCALS):
+        return _SKIP
+    base = _ModuleType if issubclass(tp, _ModuleType) else type if issubclass(tp, type) else object
+    if _own(tp, hook, getattr(base, hook)):
+        return _SKIP
+    if base is object:
+        value, _ = _class_attr(tp, name)
+        if value is not _MISSING and _is_data_descriptor(value):
+            return _SKIP
+    return _DATA
+
+
+_loads: dict[type, dict[str, int]] = {}
+_stores: dict[type, dict[str, int]] = {}
+_deletes: dict[type, dict[str, int]] = {}
+_NO_KINDS: dict[str, int] = {}
+
+
+def load_kind(obj: Any, name: str) -> int:
     tp = type(obj)
-    kind = _kinds.get((tp, name))
+    kind = _loads.get(tp, _NO_KINDS).get(name)
     if kind is None:
-        kind = _kinds[(tp, name)] = _load_kind(tp, name)
-    if kind == _DATA or kind == _SKIP:
-        text = _live_loads.setdefault(tp, {})[name] = _attr_name(obj, name) if kind == _DATA else ""
-        return text
-    return _attr_name(obj, name) if _is_data_read(obj, name) else ""
+        kind = _loads.setdefault(tp, {})[name] = _load_kind(tp, name)
+    return kind
 
 
-def _live_store_name(obj: Any, name: str) -> str:
-    """The display name of a data write of ``obj.name``, "" when it is not one (see ``sa``)."""
-    tp = type(obj)
-    text = _attr_name(obj, name) if _is_data_write(obj, name) else ""
-    if not issubclass(tp, (_ModuleType, type)):
-        _live_stores.setdefault(tp, {})[name] = text
-    return text
+def _instance_dict(obj: Any) -> Any:
+    try:
+        return _object_getattribute(obj, "__dict__")
+    except (AttributeError, TypeError):
+        return None
 
 
-def _live_access(op: Op, loc: Any, name: str, obj: Any) -> None:
-    live = control.live
-    if live is not None:
-        live.access(-1, op, loc, name, _getframe(2), obj)
+def _resolve_read(obj: Any, name: str) -> tuple[Any, str]:
+    """``(loc, display name)`` of a data read of ``obj.name``, or ``(None, "")`` when the read
+    is not a data access (a quiet read of code: ``loc`` then comes as ``(loc, "")``)."""
+    kind = load_kind(obj, name) & 15
+    if kind == _DATA:
+        return (id(obj), name), _attr_name(obj, name)
+    if kind == _INSTANCE:
+        d = _instance_dict(obj)
+        if d is not None and name in d:
+            return (id(obj), name), _attr_name(obj, name)
+        return (id(obj), name), ""
+    if kind == _MODULE:
+        d = _module_dict(obj)
+        value = d.get(name, _MISSING)
+        if value is _MISSING:
+            return None, ""
+        loc = (id(d), name)
+        if isinstance(value, _CODE_TYPES):
+            return loc, ""
+        return loc, f"{obj.__name__}.{name}"
+    if kind == _CLASS:
+        meta = type(obj)
+        value, _ = _class_attr(meta, name)
+        if value is not _MISSING and _is_data_descriptor(value):
+            return None, ""
+        value, _ = _class_attr(obj, name)
+        if value is _MISSING:
+            return None, ""
+        loc = (id(obj), name)
+        if isinstance(value, _CODE_TYPES) or _has_get(value):
+            return loc, ""
+        return loc, f"{obj.__name__}.{name}"
+    return None, ""
 
 
-# ---- attributes -----------------------------------------------------------------------
+def _attr_name(obj: Any, name: str) -> str:
+    if isinstance(obj, type) or isinstance(obj, _ModuleType):
+        return f"{obj.__name__}.{name}"
+    return f"{type(obj).__name__}.{name}"
 
 
-def ga(obj: Any, name: str) -> Any:
-    ex = control._active
-    if ex is None:
-        live = control.live
-        if live is not None:
-            text = _live_loads.get(type(obj), _NO_NAMES).get(name)
-            if text is None:
-                text = _live_load_name(obj, name)
-            if text:
-                live.access(-1, _READ, (id(obj), name), text, _getframe(1), obj)
-        return getattr(obj, name)
-    task = getattr(_tls, "task", None)
-    if task is None or not _is_data_read(obj, name):
-        return getattr(obj, name)
-    _point(ex, task, _READ, (id(obj), name), obj, _attr_name(obj, name))
-    value = getattr(obj, name)
-    if ex.verbose:
-        ex.note_value("-> " + _short(value))
+def _plain_value(obj: Any, name: str) -> Any:
+    """The value a data read of ``obj.name`` finds, without running any code (verbose traces)."""
+    d = _module_dict(obj) if isinstance(obj, _ModuleType) else _instance_dict(obj)
+    if d is not None and name in d:
+        return d[name]
+    value, _ = _class_attr(type(obj) if not isinstance(obj, type) else obj, name)
+    if type(value) is types.MemberDescriptorType:
+        return value.__get__(obj, type(obj))
     return value
 
 
-def sa(obj: Any, name: str, value: Any) -> None:
+def _store_loc(obj: Any, name: str, table: dict[type, dict[str, int]], hook: str) -> Any:
+    tp = type(obj)
+    kind = table.get(tp, _NO_KINDS).get(name)
+    if kind is None:
+        kind = table.setdefault(tp, {})[name] = _store_kind(tp, name, hook)
+    if kind != _DATA:
+        return None
+    if tp is _ModuleType or issubclass(tp, _ModuleType):
+        return (id(_module_dict(obj)), name)
+    return (id(obj), name)
+
+
+def _foreign_code(ex: control.Execution, task: control.Task, obj: Any, name: str, kind: int) -> None:
+    if kind & _OTHER_CODE:
+        tp = type(obj)
+        _, owner = _class_attr(tp, name)
+        module = getattr(owner or tp, "__module__", "?")
+        _unseen_call(ex, task, module, f"{tp.__qualname__}.{name}")
+
+
+def ra(obj: Any, name: str, _depth: int = 2) -> Any:
+    """Before ``obj.name`` is read (by the caller's frame): returns ``obj``."""
     ex = control._active
     if ex is None:
-        live = control.live
-        if live is not None:
-            text = _live_stores.get(type(obj), _NO_NAMES).get(name)
-            if text is None:
-                text = _live_store_name(obj, name)
+        if control.live is not None:
+            loc, text = _resolve_read(obj, name)
             if text:
-                live.access(-1, _WRITE, (id(obj), name), text, _getframe(1), obj)
-        setattr(obj, name, value)
-        return
+                _live_access(_READ, loc, text, obj, _depth)
+        return obj
     task = getattr(_tls, "task", None)
-    if task is not None and _is_data_write(obj, name):
-        _point(ex, task, _WRITE, (id(obj), name), obj, _attr_name(obj, name))
+    if task is None:
+        return obj
+    kind = load_kind(obj, name)
+    if kind & _OTHER_CODE:
+        _foreign_code(ex, task, obj, name, kind)
+    if kind == _SKIP:
+        return obj
+    loc, text = _resolve_read(obj, name)
+    if text:
+        _announce(ex, task, _READ, loc, text, obj, None, _depth)
         if ex.verbose:
-            ex.note_value("<- " + _short(value))
-    setattr(obj, name, value)
+            ex.note_value_later(lambda: "-> " + _short(_plain_value(obj, name)))
+    elif loc is not None:
+        _quiet(ex, task, loc, obj)
+    return obj
 
 
-def aa(obj: Any, name: str, op: Any, operand: Any) -> None:
-    """``obj.name op= operand``, ``op`` being ``operator.iadd`` or one of its kin: ``ga``,
-    ``op``, then ``sa``, in one call.
+def rd(obj: Any) -> Any:
+    """Before ``obj.__dict__`` is taken: the dict is an alias of ``obj``'s attributes."""
+    ex = control._active
+    if ex is not None and not isinstance(obj, (type, _ModuleType)):
+        d = _instance_dict(obj)
+        if d is not None:
+            ex.aliases[id(d)] = id(obj)
+    return obj
 
-    The rewriter uses it when ``operand`` is a constant or a parameter that is never
-    unbound, whose evaluation before the read (it is an argument here) has no effect and
-    cannot fail. The bodies of ``ga`` and ``sa`` are repeated here rather than called, so
-    that the frames looked up (``_getframe(1)``, ``_point``'s ``_getframe(2)``) are the
-    caller's, as in ``ga`` and ``sa``.
-    """
+
+def wa(obj: Any, name: str, _depth: int = 2) -> Any:
+    """Before the caller's frame stores ``obj.name``: returns ``obj``."""
     ex = control._active
     if ex is None:
-        live = control.live
-        if live is not None:
-            text = _live_loads.get(type(obj), _NO_NAMES).get(name)
-            if text is None:
-                text = _live_load_name(obj, name)
-            if text:
-                live.access(-1, _READ, (id(obj), name), text, _getframe(1), obj)
-        value = getattr(obj, name)
-    else:
-        task = getattr(_tls, "task", None)
-        if task is None or not _is_data_read(obj, name):
-            value = getattr(obj, name)
-        else:
-            _point(ex, task, _READ, (id(obj), name), obj, _attr_name(obj, name))
-            value = getattr(obj, name)
-            if ex.verbose:
-                ex.note_value("-> " + _short(value))
-    value = op(value, operand)
-    ex = control._active
-    if ex is None:
-        live = control.live
-        if live is not None:
-            text = _live_stores.get(type(obj), _NO_NAMES).get(name)
-            if text is None:
-                text = _live_store_name(obj, name)
-            if text:
-                live.access(-1, _WRITE, (id(obj), name), text, _getframe(1), obj)
-        setattr(obj, name, value)
-        return
+        if control.live is not None:
+            loc = _store_loc(obj, name, _stores, "__setattr__")
+            if loc is not None:
+                _live_access(_WRITE, loc, _attr_name(obj, name), obj, _depth)
+        return obj
     task = getattr(_tls, "task", None)
-    if task is not None and _is_data_write(obj, name):
-        _point(ex, task, _WRITE, (id(obj), name), obj, _attr_name(obj, name))
+    if task is None:
+        return obj
+    loc = _store_loc(obj, name, _stores, "__setattr__")
+    if loc is not None:
+        _announce(ex, task, _WRITE, loc, _attr_name(obj, name), obj, None, _depth)
         if ex.verbose:
-            ex.note_value("<- " + _short(value))
-    setattr(obj, name, value)
+            ex.note_value_later(lambda: "<- " + _short(_plain_value(obj, name)))
+    return obj
 
 
-def da(obj: Any, name: str) -> None:
+def da(obj: Any, name: str, _depth: int = 2) -> Any:
+    """Before the caller's frame deletes ``obj.name``: returns ``obj``."""
     ex = control._active
     if ex is None:
-        if control.live is not None and _is_data_write(obj, name):
-            _live_access(_WRITE, (id(obj), name), _attr_name(obj, name), obj)
-        delattr(obj, name)
-        return
+        if control.live is not None:
+            loc = _store_loc(obj, name, _deletes, "__delattr__")
+            if loc is not None:
+                _live_access(_WRITE, loc, _attr_name(obj, name), obj, _depth)
+        return obj
     task = getattr(_tls, "task", None)
-    if task is not None and _is_data_write(obj, name):
-        _point(ex, task, _WRITE, (id(obj), name), obj, f"del {_owner_name(obj)}.{name}")
-    delattr(obj, name)
+    if task is not None:
+        loc = _store_loc(obj, name, _deletes, "__delattr__")
+        if loc is not None:
+            _announce(ex, task, _WRITE, loc, f"del {_attr_name(obj, name)}", obj, None, _depth)
+    return obj
 
 
-# ---- items ----------------------------------------------------------------------------
+_NUMBERS = frozenset({int, float})
+_plain_aug: dict[type, dict[str, bool]] = {}
+
+
+def _aug_plain(obj: Any, name: str) -> bool:
+    """Whether ``obj.name op= number`` runs no Python code for objects of this type: a data
+    attribute read and written without hooks (the value's type is checked per call)."""
+    tp = type(obj)
+    plain = _plain_aug.get(tp, {}).get(name)
+    if plain is None:
+        plain = (load_kind(obj, name) == _DATA and not isinstance(obj, (type, _ModuleType))
+                 and not _own(tp, "__getattr__", _MISSING)
+                 and _store_loc(obj, name, _stores, "__setattr__") is not None)
+        _plain_aug.setdefault(tp, {})[name] = plain
+    return plain
+
+
+def aa(obj: Any, name: str, op: Any, operand: Any) -> bool:
+    """``obj.name op= operand`` in one call when nothing of it can run Python code (a plain
+    data attribute holding a number, a number operand): the read, then the write. False
+    (and nothing done) otherwise, also when ``op`` fails: the caller then does it the
+    general way (which reports the read before the failure, as it happens)."""
+    if type(operand) not in _NUMBERS or not _aug_plain(obj, name):
+        return False
+    d = _instance_dict(obj)
+    if d is None:
+        return False
+    value = d.get(name, _MISSING)
+    if type(value) not in _NUMBERS:
+        return False
+    try:
+        new = op(value, operand)
+    except Exception:  # noqa: BLE001 - raised again by the general form
+        return False
+    ex = control._active
+    if ex is None:
+        if control.live is not None:
+            text = _attr_name(obj, name)
+            _live_access(_READ, (id(obj), name), text, obj)
+            _live_access(_WRITE, (id(obj), name), text, obj)
+        d[name] = new
+        return True
+    task = getattr(_tls, "task", None)
+    if task is None:
+        d[name] = new
+        return True
+    text = _attr_name(obj, name)
+    _announce(ex, task, _READ, (id(obj), name), text, obj)
+    value = d.get(name, _MISSING)  # (another thread may have changed it at that point)
+    if type(value) not in _NUMBERS:
+        return False
+    try:
+        new = op(value, operand)
+    except Exception:  # noqa: BLE001 - raised again by the general form
+        return False
+    if ex.verbose:
+        ex.note_value("-> " + _short(value))
+    _announce(ex, task, _WRITE, (id(obj), name), text, obj)
+    if ex.verbose:
+        ex.note_value("<- " + _short(new))
+    d[name] = new
+    return True
+
+
+# --------------------------------------------------------------------------------------
+# items
 
 
 def _item_key(obj: Any, key: Any) -> Any:
@@ -349,164 +589,309 @@ def _item_name(src: str, key: Any) -> str:
         parts = ["" if v is None else repr(v) for v in (key.start, key.stop)]
         text = ":".join(parts) + ("" if key.step is None else f":{key.step!r}")
         return f"{src}[{text}]"
-    return f"{src}[{key!r}]"
+    return f"{src}[{_short(key)}]"
 
 
-def _item_point(ex: control.Execution, task: control.Task, op: Op, obj: Any, key: Any, src: str,
-                whole: bool = False) -> bool:
-    tp = type(obj)
-    if tp in ITEM_TYPES:
-        name = _item_name(src, key)
-        if ex.step_hook is not None:
-            # a slice or a deletion concerns the whole container (indices shift, ranges overlap)
-            whole = whole or type(key) is slice
-            ex.schedule(task, id(obj) if whole else (id(obj), _item_key(obj, key)), op is _WRITE, op is _WRITE)
+def _owner_id(ex: control.Execution | None, obj: Any) -> int:
+    oid = id(obj)
+    if ex is not None and ex.aliases:
+        return ex.aliases.get(oid, oid)
+    return oid
+
+
+def _item_event(op: Op, obj: Any, key: Any, src: str, delete: bool = False) -> Any:
+    """``(loc, key for DPOR, grows)`` of an item access of a built-in container, or None."""
+    kind = _type_kinds.get(type(obj))
+    if kind is None:
+        kind = _type_kind(type(obj))
+    if kind == _CONTAINER:
+        cid = _owner_id(control._active, obj)
+        if type(key) is slice or (op is _WRITE and isinstance(obj, (list, bytearray, collections.deque, array.array))
+                                  and (delete or type(key) is slice)):
+            part = _item_key(obj, key) if type(key) is slice else WHOLE
+            return (cid, part), cid, delete or type(key) is slice
+        if type(key) is int or _simple_key(key):
+            part = _item_key(obj, key)
         else:
-            ex.schedule(task, ANY, op is _WRITE, op is _WRITE)
-        if ex.verbose:
-            ex.record_point(task, f"{op.value} {name}", name, _getframe(2))
-        if ex.observers:
-            ex.keepalive.append(obj)
-            frame = _getframe(2)
-            loc = (id(obj), _item_key(obj, key))
-            for obs in ex.observers:
-                obs.access(task.tid, op, loc, name, frame)
-        return True
-    if tp in _IMMUTABLE:
+            part = ("unhashable", id(key)) if type(key) is not int else key
+            if op is _WRITE or delete:
+                return (cid, WHOLE), cid, True
+            return (cid, WHOLE), cid, False
+        if op is _WRITE and isinstance(obj, (dict, set)):
+            grows = delete or part not in obj
+            return (cid, part), (cid if grows else (cid, part)), grows
+        return (cid, part), (cid, part), False
+    if kind == _MEMORYVIEW or kind == _VIEW:
+        target = container_of(obj)
+        if target is None:
+            return None
+        return (id(target), WHOLE), id(target), op is _WRITE
+    return None
+
+
+def _item(ex: control.Execution, task: control.Task, op: Op, obj: Any, key: Any, src: str,
+          delete: bool = False) -> bool:
+    event = _item_event(op, obj, key, src, delete)
+    if event is None:
         return False
-    ex.schedule(task, id(obj), True)
-    if ex.verbose:
-        ex.record_point(task, f"{op.value} {src}[...] ({tp.__name__})", None, _getframe(2))
-    return False
+    loc, dkey, grows = event
+    name = _item_name(src, key)
+    if delete:
+        name = "del " + name
+    _announce(ex, task, op, loc, name, obj, dkey, depth=3)
+    if grows and ex.observers and not ex.solo and not ex.in_engine:
+        _report(ex, task, _WRITE, (loc[0], SIZE), f"{src} (size)", obj, 3)
+    return True
 
 
-def gi(obj: Any, key: Any, src: str) -> Any:
-    ex = control._active
-    if ex is None:
-        if control.live is not None and type(obj) in ITEM_TYPES:
-            _live_access(_READ, (id(obj), _item_key(obj, key)), _item_name(src, key), obj)
-        return obj[key]
-    task = getattr(_tls, "task", None)
-    if task is None:
-        return obj[key]
-    data = _item_point(ex, task, _READ, obj, key, src)
-    value = obj[key]
-    if data and ex.verbose:
-        ex.note_value("-> " + _short(value))
-    return value
+def _live_item(op: Op, obj: Any, key: Any, src: str, delete: bool = False) -> None:
+    event = _item_event(op, obj, key, src, delete)
+    if event is not None:
+        loc, _, grows = event
+        _live_access(op, loc, _item_name(src, key), obj, 3)
+        if grows:
+            _live_access(_WRITE, (loc[0], SIZE), f"{src} (size)", obj, 3)
 
 
-def si(obj: Any, key: Any, value: Any, src: str) -> None:
-    ex = control._active
-    if ex is None:
-        if control.live is not None and type(obj) in ITEM_TYPES:
-            _live_access(_WRITE, (id(obj), _item_key(obj, key)), _item_name(src, key), obj)
-        obj[key] = value
-        return
-    task = getattr(_tls, "task", None)
-    if task is not None:
-        if _item_point(ex, task, _WRITE, obj, key, src) and ex.verbose:
-            ex.note_value("<- " + _short(value))
-    obj[key] = value
+def _peek(obj: Any, key: Any) -> str:
+    if type(obj) in (dict, collections.OrderedDict, collections.Counter, collections.defaultdict) \
+            and _simple_key(key):
+        value = dict.get(obj, key, _MISSING)
+        return "-> " + ("(missing)" if value is _MISSING else _short(value))
+    if type(obj) is list and type(key) in (int, slice):
+        try:
+            return "-> " + _short(list.__getitem__(obj, key))
+        except IndexError:
+            return "-> (out of range)"
+    return ""
 
 
-def di(obj: Any, key: Any, src: str) -> None:
-    """``del obj[key]``: for ordering purposes it changes the whole container (indices shift)."""
-    ex = control._active
-    if ex is None:
-        if control.live is not None and type(obj) in ITEM_TYPES:
-            _live_access(_WRITE, (id(obj), _item_key(obj, key)), _item_name(src, key), obj)
-        del obj[key]
-        return
-    task = getattr(_tls, "task", None)
-    if task is not None:
-        _item_point(ex, task, _WRITE, obj, key, src, True)
-    del obj[key]
-
-
-# ---- globals and closure cells --------------------------------------------------------
-
-
-def _name_point(op: Op, loc: Any, name: str, obj: Any) -> bool:
-    """The point before a global or cell access; True when it was traced (verbose mode)."""
+def ri(obj: Any, key: Any, src: str) -> Any:
+    """Before the caller's frame reads ``obj[key]``: returns ``obj``."""
     ex = control._active
     if ex is None:
         if control.live is not None:
-            control.live.access(-1, op, loc, name, _getframe(2), None if isinstance(obj, str) else obj)
-        return False
+            _live_item(_READ, obj, key, src)
+        return obj
     task = getattr(_tls, "task", None)
-    if task is None:
-        return False
-    ex.schedule(task, loc, op is _WRITE, op is _WRITE)
-    if ex.verbose:
-        ex.record_point(task, f"{op.value} {name}", name, _getframe(2))
-    if ex.observers:
-        ex.keepalive.append(obj)
-        frame = _getframe(2)
-        for obs in ex.observers:
-            obs.access(task.tid, op, loc, name, frame)
-    return ex.verbose
+    if task is not None and _item(ex, task, _READ, obj, key, src) and ex.verbose:
+        text = _peek(obj, key)
+        if text:
+            ex.note_value(text)
+    return obj
 
 
-def gr(module: str, name: str) -> None:
-    """Before reading global ``name``; returns None so ``(gr(...) or name)`` reads it right after."""
-    if _name_point(_READ, (module, name), f"global {name}", module):
-        control._active.note_value("-> " + _short(_getframe(1).f_globals.get(name)))  # type: ignore[union-attr]
-
-
-def gw(module: str, name: str, value: Any) -> Any:
-    """Before writing global ``name``; returns the value to store."""
-    if _name_point(_WRITE, (module, name), f"global {name}", module):
-        control._active.note_value("<- " + _short(value))  # type: ignore[union-attr]
-    return value
-
-
-class Scope:
-    """Identity of one activation of a function whose local is rebound by inner functions."""
-
-    __slots__ = ("__weakref__",)
-
-
-def scope() -> Scope:
-    return Scope()
-
-
-def cr(owner: Scope, name: str) -> None:
-    if _name_point(_READ, (id(owner), name), f"nonlocal {name}", owner):
-        value = _getframe(1).f_locals.get(name, "<unbound>")
-        control._active.note_value("-> " + _short(value))  # type: ignore[union-attr]
-
-
-def cw(owner: Scope, name: str, value: Any) -> Any:
-    if _name_point(_WRITE, (id(owner), name), f"nonlocal {name}", owner):
-        control._active.note_value("<- " + _short(value))  # type: ignore[union-attr]
-    return value
-
-
-# ---- calls ----------------------------------------------------------------------------
-
-
-def mc(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
-    """``obj.name(*args, **kwargs)``: atomic on built-in containers."""
+def wi(obj: Any, key: Any, src: str) -> Any:
+    """Before the caller's frame stores ``obj[key]``: returns ``obj``."""
     ex = control._active
     if ex is None:
-        if control.live is not None and type(obj) in ATOMIC_TYPES:
-            control.live.atomic(-1, id(obj))
-        return getattr(obj, name)(*args, **kwargs)
+        if control.live is not None:
+            _live_item(_WRITE, obj, key, src)
+        return obj
+    task = getattr(_tls, "task", None)
+    if task is not None and _item(ex, task, _WRITE, obj, key, src) and ex.verbose:
+        ex.note_value_later(lambda: "<- " + _peek(obj, key)[3:] if _peek(obj, key) else "")
+    return obj
+
+
+def di(obj: Any, key: Any, src: str) -> Any:
+    """Before the caller's frame deletes ``obj[key]``: returns ``obj``."""
+    ex = control._active
+    if ex is None:
+        if control.live is not None:
+            _live_item(_WRITE, obj, key, src, True)
+        return obj
     task = getattr(_tls, "task", None)
     if task is not None:
-        tp = type(obj)
-        if tp in ATOMIC_TYPES:
-            ex.schedule(task, id(obj), True, True)
-            if ex.verbose:
-                ex.record_point(task, f"{tp.__name__}.{name}()", None, _getframe(1))
-            if ex.observers:
-                ex.keepalive.append(obj)
-                for obs in ex.observers:
-                    obs.atomic(task.tid, id(obj))
-        elif tp not in _IMMUTABLE and not isinstance(obj, (_ModuleType, type)) and _is_data_read(obj, name):
-            _point(ex, task, _READ, (id(obj), name), obj, _attr_name(obj, name))
-    return getattr(obj, name)(*args, **kwargs)
+        _item(ex, task, _WRITE, obj, key, src, True)
+    return obj
+
+
+# The rewriter's fallbacks where the key cannot be evaluated once and kept (the item access
+# then runs here: a ``__getitem__`` of the program's sees this frame as its caller).
+
+def gi(obj: Any, key: Any, src: str) -> Any:
+    ri(obj, key, src)
+    return obj[key]
+
+
+def si(obj: Any, key: Any, value: Any, src: str) -> None:
+    wi(obj, key, src)
+    obj[key] = value
+
+
+def dl(obj: Any, key: Any, src: str) -> None:
+    di(obj, key, src)
+    del obj[key]
+
+
+# --------------------------------------------------------------------------------------
+# whole containers: size, contents, membership
+
+
+def _whole(op: Op, part: Any, x: Any, what: str, depth: int = 3, src: str = "") -> Any:
+    ex = control._active
+    if ex is None and control.live is None:
+        return x
+    target = container_of(x)
+    if target is None:
+        return x
+    if ex is None:
+        _live_access(op, (id(target), part), what, target, depth, True)
+        return x
+    task = getattr(_tls, "task", None)
+    if task is not None:
+        cid = _owner_id(ex, target)
+        _announce(ex, task, op, (cid, part), f"{what} {src or _anonymous(target, cid)}", target,
+                  cid if part is WHOLE else None, depth, True)
+    return x
+
+
+def _anonymous(target: Any, cid: int) -> str:
+    return f"{type(target).__name__}@{cid & 0xFFFF:04x}"
+
+
+def sz(x: Any, src: str = "") -> Any:
+    """Before the size or truth of ``x`` is read (``len(x)``, ``if x``): returns ``x``."""
+    if control._active is None and control.live is None:
+        return x
+    return _whole(_READ, SIZE, x, "size of", 3, src)
+
+
+def wr(x: Any, src: str = "") -> Any:
+    """Before all of ``x`` is read (a copy, ``==``, ``repr``, unpacking, ``sorted``): returns ``x``."""
+    if control._active is None and control.live is None:
+        return x
+    return _whole(_READ, WHOLE, x, "contents of", 3, src)
+
+
+def ww(x: Any, src: str = "") -> Any:
+    """Before all of ``x`` may change (an in-place ``+=`` of a container, ``heapq.heappush``)."""
+    if control._active is None and control.live is None:
+        return x
+    return _whole(_WRITE, WHOLE, x, "contents of", 3, src)
+
+
+def mk(x: Any, key: Any, src: str = "") -> Any:
+    """Before ``key in x`` is evaluated: returns ``x`` (a keyed read of a dict or set, a read of
+    all of a list)."""
+    ex = control._active
+    if ex is None and control.live is None:
+        return x
+    target = container_of(x)
+    if target is None:
+        return x
+    if not isinstance(target, (dict, set)) or not _simple_key(key):
+        return _whole(_READ, WHOLE, x, "contents of", 3, src)
+    part = key
+    if ex is None:
+        _live_access(_READ, (id(target), part), f"{key!r} in", target, 2, True)
+        return x
+    task = getattr(_tls, "task", None)
+    if task is not None:
+        cid = _owner_id(ex, target)
+        _announce(ex, task, _READ, (cid, part), f"{_short(key)} in {src or _anonymous(target, cid)}",
+                  target, None, 2, True)
+    return x
+
+
+def inplace(x: Any, value: Any) -> Any:
+    """``x op= value`` on a plain name: an in-place change of ``x`` when it is a container
+    (and a read of ``value`` when that is one). Returns ``value``."""
+    if control._active is None and control.live is None:
+        return value
+    if container_of(value) is not None:
+        _whole(_READ, WHOLE, value, "contents of")
+    if container_of(x) is not None:
+        _whole(_WRITE, WHOLE, x, "contents of")
+    return value
+
+
+def va(obj: Any) -> Any:
+    """Before ``vars(obj)``: a read of all of ``obj``'s attributes (and its dict aliases it)."""
+    ex = control._active
+    if ex is None and control.live is None:
+        return obj
+    if isinstance(obj, _ModuleType):
+        d = _module_dict(obj)
+        target: int = id(d)
+    elif isinstance(obj, type):
+        target = id(obj)
+    else:
+        d = _instance_dict(obj)
+        target = id(obj)
+        if d is not None and ex is not None:
+            ex.aliases[id(d)] = target
+    if ex is None:
+        _live_access(_READ, (target, WHOLE), f"vars({type(obj).__name__})", obj)
+        return obj
+    task = getattr(_tls, "task", None)
+    if task is not None:
+        _announce(ex, task, _READ, (target, WHOLE), f"vars({type(obj).__name__})", obj, target)
+    return obj
+
+
+# ---- getattr, setattr, delattr, hasattr -------------------------------------------------
+
+
+def gx(obj: Any, name: Any) -> Any:
+    """Before ``getattr(obj, name[, default])`` / ``hasattr``: returns ``obj``."""
+    if type(name) is str:
+        ra(obj, name, 3)
+    return obj
+
+
+def sx(obj: Any, name: Any, value: Any) -> Any:
+    """Before ``setattr(obj, name, value)``: returns ``value``."""
+    if type(name) is str:
+        wa(obj, name, 3)
+    return value
+
+
+def dx(obj: Any, name: Any) -> Any:
+    """Before ``delattr(obj, name)``: returns ``obj``."""
+    if type(name) is str:
+        da(obj, name, 3)
+    return obj
+
+
+def setattr_(obj: Any, name: Any, value: Any) -> None:
+    if type(name) is str:
+        wa(obj, name, 3)
+    setattr(obj, name, value)
+
+
+# --------------------------------------------------------------------------------------
+# iteration
+
+
+class SharedIterator:
+    """Iterating a built-in container under control: each ``next`` is a scheduling point,
+    a read of the whole container (what the next item is depends on every change made)."""
+
+    __slots__ = ("_it", "_target", "_src")
+
+    def __init__(self, it: Any, target: Any, src: str = "") -> None:
+        self._it = it
+        self._target = target
+        self._src = src
+
+    def __iter__(self) -> "SharedIterator":
+        return self
+
+    def __next__(self) -> Any:
+        ex = control._active
+        if ex is not None:
+            task = getattr(_tls, "task", None)
+            if task is not None:
+                target = self._target
+                cid = _owner_id(ex, target)
+                _announce(ex, task, _READ, (cid, WHOLE), f"next item of {self._src or _anonymous(target, cid)}",
+                          target, cid, 2, True)
+        return next(self._it)
+
+    def __length_hint__(self) -> int:
+        return operator.length_hint(self._it)
 
 
 class SharedGenerator:
@@ -538,12 +923,15 @@ def _generator_point(gen: Any) -> None:
     if ex is None:
         return
     task = getattr(_tls, "task", None)
-    if task is None:
+    if task is None or ex.in_engine:
+        return
+    if ex.solo and not ex.verbose:
+        ex.solo_step(task)
         return
     ex.schedule(task, id(gen), True)
     if ex.verbose:
-        ex.record_point(task, f"next({getattr(gen, '__name__', 'generator')})", None, _getframe(2))
-    if ex.observers:
+        ex.record_point(task, f"next({getattr(gen, '__name__', 'generator')})", None, _getframe(3))
+    if ex.observers and not ex.solo:
         ex.keepalive.append(gen)
         for obs in ex.observers:
             obs.atomic(task.tid, id(gen))
@@ -552,17 +940,41 @@ def _generator_point(gen: Any) -> None:
 def _generator_left(gen: Any) -> None:
     """The generator gave control back: another ``next`` may now enter it."""
     ex = control._active
-    if ex is not None and ex.step_hook is not None:
+    if ex is not None and ex.step_hook is not None and not ex.solo:
         task = getattr(_tls, "task", None)
         if task is not None:
             ex.note_op(task, id(gen), True)
 
 
-def it(obj: Any) -> Any:
-    """``for x in obj``: generators are iterated one scheduling point per item."""
-    if type(obj) is types.GeneratorType and control._active is not None:
+def it(obj: Any, src: str = "") -> Any:
+    """``for x in obj`` and the iterables of a comprehension."""
+    ex = control._active
+    if ex is None:
+        if control.live is not None and container_of(obj) is not None:
+            _whole(_READ, WHOLE, obj, "contents of", 3, src)
+        return obj
+    tp = type(obj)
+    if tp is types.GeneratorType:
         return SharedGenerator(obj)
-    return obj
+    if tp in _IMMUTABLE or getattr(_tls, "task", None) is None:
+        return obj
+    target = container_of(obj)
+    if target is None:
+        return obj
+    return SharedIterator(iter(obj), target, src)
+
+
+def rv(obj: Any, src: str = "") -> Any:
+    """``reversed(obj)``."""
+    result = reversed(obj)
+    if control._active is None:
+        if control.live is not None:
+            wr(obj)
+        return result
+    target = container_of(obj)
+    if target is None or getattr(_tls, "task", None) is None:
+        return result
+    return SharedIterator(result, target, src)
 
 
 def nx(gen: Any, *default: Any) -> Any:
@@ -576,15 +988,573 @@ def nx(gen: Any, *default: Any) -> Any:
         _generator_left(gen)
 
 
+# --------------------------------------------------------------------------------------
+# calls
+
+
+# What one call of a built-in container's method does to it: "r" reads the key (first
+# argument), "R" reads all of it, "S" its size, "W" may change all of it, "w" writes the key
+# (all of it when the key is new), "n" nothing (a view).
+_DICT_RULES = {
+    "get": "r", "__getitem__": "r", "__contains__": "r", "setdefault": "sd", "pop": "pop",
+    "keys": "n", "values": "n", "items": "n", "__len__": "S", "__setitem__": "w",
+    "copy": "R", "__iter__": "R", "__reversed__": "R", "__eq__": "R", "__ne__": "R", "__or__": "R",
+    "__repr__": "R", "__str__": "R", "__format__": "R", "__reduce__": "R", "__reduce_ex__": "R",
+    "__sizeof__": "S", "most_common": "R", "elements": "R", "total": "R", "__getattribute__": "n",
+}
+_LIST_RULES = {
+    "__getitem__": "r", "__len__": "S", "index": "R", "count": "R", "copy": "R", "__iter__": "R",
+    "__reversed__": "R", "__contains__": "R", "__eq__": "R", "__ne__": "R", "__lt__": "R", "__le__": "R",
+    "__gt__": "R", "__ge__": "R", "__add__": "R", "__mul__": "R", "__repr__": "R", "__str__": "R",
+    "__format__": "R", "__reduce__": "R", "__reduce_ex__": "R", "__sizeof__": "S", "__setitem__": "w",
+    "tobytes": "R", "tolist": "R", "hex": "R", "decode": "R", "find": "R", "rfind": "R", "startswith": "R",
+    "endswith": "R", "split": "R", "strip": "R", "maxlen": "n", "__getattribute__": "n",
+}
+_SET_RULES = {
+    "__contains__": "r", "add": "add", "discard": "pop", "__len__": "S", "copy": "R", "union": "R",
+    "intersection": "R", "difference": "R", "symmetric_difference": "R", "issubset": "R",
+    "issuperset": "R", "isdisjoint": "R", "__iter__": "R", "__eq__": "R", "__ne__": "R", "__le__": "R",
+    "__lt__": "R", "__ge__": "R", "__gt__": "R", "__or__": "R", "__and__": "R", "__sub__": "R",
+    "__xor__": "R", "__repr__": "R", "__reduce__": "R", "__sizeof__": "S", "__getattribute__": "n",
+}
+
+
+def _rules_for(target: Any) -> dict[str, str]:
+    if isinstance(target, dict):
+        return _DICT_RULES
+    if isinstance(target, set):
+        return _SET_RULES
+    return _LIST_RULES
+
+
+def _container_call(rule: str, target: Any, name: str, args: tuple[Any, ...], depth: int = 3) -> None:
+    """The scheduling point and events of one atomic call ``target.name(*args)``."""
+    ex = control._active
+    op, part, grows = _READ, WHOLE, False
+    if rule == "n":
+        pass
+    elif rule == "S":
+        part = SIZE
+    elif rule == "R":
+        pass
+    elif args and _simple_key(args[0]) and rule in ("r", "w", "sd", "pop", "add"):
+        key = _item_key(target, args[0]) if isinstance(target, (list, bytearray, collections.deque)) else args[0]
+        if rule == "r":
+            part = key
+        elif rule == "w":
+            op, part = _WRITE, key
+            grows = isinstance(target, dict) and key not in target
+        else:  # setdefault, pop, discard, add: a write when it adds or removes the key
+            present = key in target
+            adds = rule in ("sd", "add")
+            if present == adds:
+                part = key  # nothing changes: a read of the key
+            else:
+                op, part, grows = _WRITE, key, True
+    else:
+        op = _WRITE
+    if rule == "n":
+        return
+    cid = _owner_id(ex, target)
+    loc = (cid, part)
+    dkey = cid if part is WHOLE or grows else (loc if part is not SIZE else loc)
+    what = f"{type(target).__name__}.{name}()"
+    reads = [a for a in args if container_of(a) is not None and a is not target]
+    if ex is None:
+        live = control.live
+        if live is not None:
+            live.atomic(-1, cid)
+            for arg in reads:
+                live.atomic(-1, id(container_of(arg)))
+        return
+    task = getattr(_tls, "task", None)
+    if task is None:
+        return
+    _announce(ex, task, op, loc, what, target, dkey, depth, True)
+    if ex.solo or ex.in_engine:
+        return
+    for arg in reads:
+        other = container_of(arg)
+        oid = _owner_id(ex, other)
+        if ex.step_hook is not None:
+            ex.note_op(task, oid, False)
+        if ex.observers:
+            _report(ex, task, _READ, (oid, WHOLE), what, other, depth + 1, True)
+
+
+class _Call:
+    """A built-in container's method, called after its arguments are evaluated: the call is
+    the atomic step, so its point comes then. (The one helper frame a call keeps: only a
+    callback of the method — a ``sort`` key, an ``__eq__`` — can see it.)"""
+
+    __slots__ = ("fn", "target", "name", "rule")
+
+    def __init__(self, fn: Any, target: Any, name: str, rule: str) -> None:
+        self.fn = fn
+        self.target = target
+        self.name = name
+        self.rule = rule
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        _container_call(self.rule, self.target, self.name, args)
+        return self.fn(*args, **kwargs)
+
+
+class _UnboundCall(_Call):
+    """``dict.__setitem__(self, k, v)``, ``list.append(self, x)``: the container is the first argument."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args and container_of(args[0]) is not None:
+            _container_call(self.rule, container_of(args[0]), self.name, args[1:])
+        return self.fn(*args, **kwargs)
+
+
+class _AttrCall(_Call):
+    """``object.__setattr__(o, name, v)`` and kin (``target`` None) or ``super().__setattr__(name,
+    v)`` (``target`` the instance): an attribute write the program's own hook performs."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.target is None:
+            obj, rest = (args[0], args[1:]) if args else (None, ())
+        else:
+            obj, rest = self.target, args
+        if rest and type(rest[0]) is str:
+            name = rest[0]
+            if self.name == "__getattribute__":
+                _direct_read(obj, name)
+            else:
+                _direct_write(obj, name, self.name == "__delattr__")
+        return self.fn(*args, **kwargs)
+
+
+def _direct_read(obj: Any, name: str) -> None:
+    ex = control._active
+    if ex is None and control.live is None:
+        return
+    d = _instance_dict(obj)
+    if d is None or name not in d:
+        return
+    loc, text = (id(obj), name), _attr_name(obj, name)
+    if ex is None:
+        _live_access(_READ, loc, text, obj, 3)
+        return
+    task = getattr(_tls, "task", None)
+    if task is not None:
+        _announce(ex, task, _READ, loc, text, obj, depth=3)
+
+
+def _direct_write(obj: Any, name: str, delete: bool) -> None:
+    ex = control._active
+    if ex is None and control.live is None:
+        return
+    if isinstance(obj, _THREAD_LOCALS):
+        return
+    loc = (id(_module_dict(obj)), name) if isinstance(obj, _ModuleType) else (id(obj), name)
+    text = ("del " if delete else "") + _attr_name(obj, name)
+    if ex is None:
+        _live_access(_WRITE, loc, text, obj, 3)
+        return
+    task = getattr(_tls, "task", None)
+    if task is not None:
+        _announce(ex, task, _WRITE, loc, text, obj, depth=3)
+
+
+class _ArgCall(_Call):
+    """A function of the standard library known to read or change a container argument
+    (``copy.copy``, ``heapq.heappush``, ``operator.setitem``, ``random.shuffle``, ...)."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        _table_call(self.rule, args)
+        return self.fn(*args, **kwargs)
+
+
+def _table_call(rule: str, args: tuple[Any, ...]) -> None:
+    # rule: a letter per argument position: "R" read all, "W" change all, "r"/"w"/"d": the
+    # key is the next argument; "i": iterated lazily (left alone here), "-": not touched.
+    for i, letter in enumerate(rule):
+        if i >= len(args):
+            break
+        target = container_of(args[i])
+        if target is None or letter == "-":
+            continue
+        if letter in "rwd" and i + 1 < len(args):
+            if letter == "r":
+                _container_call("r", target, "operator.getitem", (args[i + 1],), 4)
+            elif letter == "w":
+                _container_call("w", target, "operator.setitem", (args[i + 1],), 4)
+            else:
+                _container_call("W", target, "operator.delitem", (), 4)
+        elif letter == "W":
+            _container_call("W", target, "(in place)", (), 4)
+        elif letter in "Rr":
+            _container_call("R", target, "(read)", (), 4)
+
+
+def _table() -> dict[int, str]:
+    import bisect
+    import copy
+    import heapq
+    import json
+    import pickle
+    import random
+
+    entries = {
+        copy.copy: "R", copy.deepcopy: "R", json.dumps: "R", json.dump: "R", pickle.dumps: "R", pickle.dump: "R",
+        heapq.heappush: "W", heapq.heappop: "W", heapq.heapify: "W", heapq.heappushpop: "W",
+        heapq.heapreplace: "W", heapq.nlargest: "-R", heapq.nsmallest: "-R",
+        bisect.bisect: "R", bisect.bisect_left: "R", bisect.bisect_right: "R", bisect.insort: "W",
+        bisect.insort_left: "W", bisect.insort_right: "W",
+        operator.getitem: "r", operator.setitem: "w", operator.delitem: "d", operator.contains: "R",
+        operator.countOf: "R", operator.indexOf: "R", operator.length_hint: "R", operator.concat: "RR",
+        operator.iconcat: "WR",
+        random.shuffle: "W", random.choice: "R", random.sample: "R", random.choices: "R",
+        sorted: "R", list: "R", tuple: "R", set: "R", frozenset: "R", dict: "R", sum: "R", min: "RR", max: "RR",
+        any: "R", all: "R", len: "R", repr: "R", str: "R", ascii: "R", format: "R",
+    }
+    return {id(fn): rule for fn, rule in entries.items()}
+
+
+_TABLE: dict[int, str] = {}
+
+
+def _table_rule(fn: Any) -> str | None:
+    if not _TABLE:
+        _TABLE.update(_table())
+    return _TABLE.get(id(fn))
+
+
+#: Names of functions in the table above: calls ``module.NAME(...)`` of these go through ``mc``.
+TABLE_NAMES = frozenset({
+    "copy", "deepcopy", "dumps", "dump", "heappush", "heappop", "heapify", "heappushpop", "heapreplace",
+    "nlargest", "nsmallest", "bisect", "bisect_left", "bisect_right", "insort", "insort_left", "insort_right",
+    "getitem", "setitem", "delitem", "contains", "countOf", "indexOf", "length_hint", "concat", "iconcat",
+    "shuffle", "choice", "sample", "choices", "itemgetter", "attrgetter",
+})
+
+_ATTR_HOOKS = {"__setattr__": object.__setattr__, "__delattr__": object.__delattr__,
+               "__getattribute__": object.__getattribute__}
+_C_ATTR_HOOKS = frozenset({
+    id(object.__setattr__), id(object.__delattr__), id(object.__getattribute__),
+    id(type.__setattr__), id(type.__delattr__), id(_ModuleType.__setattr__), id(_ModuleType.__delattr__),
+})
+_builtin_methods: dict[tuple[type, str], bool] = {}
+
+
+def _builtin_method(tp: type, name: str) -> bool:
+    """Whether ``name`` on instances of ``tp`` (a container type or subclass) is the built-in one."""
+    key = (tp, name)
+    known = _builtin_methods.get(key)
+    if known is None:
+        _, owner = _class_attr(tp, name)
+        known = _builtin_methods[key] = owner is not None and owner.__module__ in ("builtins", "collections",
+                                                                                   "array", "_collections")
+    return known
+
+
+def mc(obj: Any, name: str) -> Any:
+    """``obj.name`` about to be called (``obj.name(...)``): the attribute, or a stand-in that
+    makes the call's scheduling point once the arguments are evaluated."""
+    ex = control._active
+    if ex is None:
+        if control.live is None:
+            return getattr(obj, name)
+        return _live_method(obj, name)
+    task = getattr(_tls, "task", None)
+    if task is None:
+        return getattr(obj, name)
+    tp = type(obj)
+    if tp in _IMMUTABLE:
+        if name in ("join", "format", "format_map") and tp in (str, bytes):
+            return _ArgCall(getattr(obj, name), None, name, "RRRRRRRR" if name != "join" else "R")
+        return getattr(obj, name)
+    kind = _type_kinds.get(tp)
+    if kind is None:
+        kind = _type_kind(tp)
+    if kind == _CONTAINER and _builtin_method(tp, name):
+        return _Call(getattr(obj, name), obj, name, _rules_for(obj).get(name, "W"))
+    if kind == _VIEW:
+        owner = _view_owner(obj)
+        if owner is not None:
+            return _Call(getattr(obj, name), owner, name, "R")
+    if isinstance(obj, type):
+        return _class_method(ex, task, obj, name)
+    if isinstance(obj, _ModuleType):
+        return _module_function(ex, task, obj, name)
+    if tp is super:
+        fn = getattr(obj, name)
+        self_obj = getattr(fn, "__self__", None)
+        if name in _ATTR_HOOKS and self_obj is not None:
+            return _AttrCall(fn, self_obj, name, "")
+        if self_obj is not None and container_of(self_obj) is self_obj and type(fn) in (
+                types.BuiltinMethodType, types.MethodWrapperType):
+            return _Call(fn, self_obj, name, _rules_for(self_obj).get(name, "W"))
+        return fn
+    kind = load_kind(obj, name)
+    if kind & _OTHER_CODE:
+        _foreign_code(ex, task, obj, name, kind)
+        kind &= 15
+    if kind != _SKIP:
+        loc, text = _resolve_read(obj, name)
+        if text:
+            _announce(ex, task, _READ, loc, text, obj)
+        elif loc is not None:
+            _quiet(ex, task, loc, obj)
+            if kind == _INSTANCE:
+                owner_kind = _method_origin(tp, name)
+                if owner_kind == _ORIGIN_STDLIB and tp.__module__ not in INSTRUMENTED and _stdlib_state(tp):
+                    _announce(ex, task, _WRITE, (id(obj), WHOLE), f"{tp.__name__}.{name}()", obj, id(obj))
+    return getattr(obj, name)
+
+
+_method_origins: dict[tuple[type, str], int] = {}
+
+
+def _method_origin(tp: type, name: str) -> int:
+    key = (tp, name)
+    origin = _method_origins.get(key)
+    if origin is None:
+        _, owner = _class_attr(tp, name)
+        origin = _method_origins[key] = _origin(getattr(owner, "__module__", None))
+    return origin
+
+
+def _stdlib_state(tp: type) -> bool:
+    """Objects of standard-library classes (not racelab's controlled stand-ins) whose methods
+    change them: each call is one atomic step on the object."""
+    module = tp.__module__ or ""
+    return not module.startswith("racelab") and module not in ("builtins", "threading", "queue", "types")
+
+
+def _class_method(ex: control.Execution, task: control.Task, cls: type, name: str) -> Any:
+    value, owner = _class_attr(cls, name)
+    fn = getattr(cls, name)
+    if id(fn) in _C_ATTR_HOOKS:
+        return _AttrCall(fn, None, name, "")
+    if owner is not None and issubclass(cls, _CONTAINER_BASES) and type(value) in (
+            types.MethodDescriptorType, types.WrapperDescriptorType):
+        return _UnboundCall(fn, None, name, _LIST_RULES.get(name, "W") if not issubclass(cls, (dict, set))
+                            else (_DICT_RULES if issubclass(cls, dict) else _SET_RULES).get(name, "W"))
+    if value is not _MISSING:
+        if isinstance(value, _CODE_TYPES) or _has_get(value):
+            _quiet(ex, task, (id(cls), name))
+        else:
+            _announce(ex, task, _READ, (id(cls), name), f"{cls.__name__}.{name}", cls, None, 3)
+    module = getattr(cls, "__module__", None)
+    if _origin(module) == _ORIGIN_OTHER:
+        _unseen_call(ex, task, module, f"{cls.__qualname__}.{name}")
+    return fn
+
+
+def _module_function(ex: control.Execution, task: control.Task, module: Any, name: str) -> Any:
+    d = _module_dict(module)
+    fn = d.get(name, _MISSING)
+    if fn is _MISSING or _load_kind(type(module), name) != _MODULE:
+        fn = getattr(module, name)
+    else:
+        if isinstance(fn, _CODE_TYPES):
+            _quiet(ex, task, (id(d), name))
+        else:
+            _announce(ex, task, _READ, (id(d), name), f"{module.__name__}.{name}", module, None, 3)
+    return checked_callable(ex, task, fn)
+
+
+def checked_callable(ex: control.Execution, task: control.Task, fn: Any) -> Any:
+    rule = _table_rule(fn)
+    if rule is not None:
+        return _ArgCall(fn, None, getattr(fn, "__name__", "?"), rule)
+    if fn is operator.itemgetter or fn is operator.attrgetter:
+        return _GetterFactory(fn)
+    module = getattr(fn, "__module__", None)
+    if _origin(module) == _ORIGIN_OTHER:
+        code = getattr(fn, "__code__", None)
+        if code is None or code.co_filename not in _INSTRUMENTED_FILES:
+            _unseen_call(ex, task, module, getattr(fn, "__qualname__", repr(fn)))
+    return fn
+
+
+def cf(fn: Any) -> Any:
+    """``fn`` about to be called by a name imported from another module (``from m import fn``)."""
+    ex = control._active
+    if ex is None:
+        return fn
+    task = getattr(_tls, "task", None)
+    if task is None:
+        return fn
+    return checked_callable(ex, task, fn)
+
+
+class _GetterFactory:
+    """``operator.itemgetter(...)`` / ``attrgetter(...)``: the getter it makes announces its reads."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def __call__(self, *args: Any) -> Any:
+        return _Getter(self.fn(*args), self.fn is operator.itemgetter, args)
+
+
+class _Getter:
+    __slots__ = ("getter", "items", "keys")
+
+    def __init__(self, getter: Any, items: bool, keys: tuple[Any, ...]) -> None:
+        self.getter = getter
+        self.items = items
+        self.keys = keys
+
+    def __call__(self, obj: Any) -> Any:
+        for key in self.keys:
+            if self.items:
+                ri(obj, key, "itemgetter")
+            elif type(key) is str and "." not in key:
+                ra(obj, key)
+        return self.getter(obj)
+
+    def __repr__(self) -> str:
+        return repr(self.getter)
+
+    def __reduce__(self) -> Any:
+        return self.getter.__reduce__()
+
+
+def _live_method(obj: Any, name: str) -> Any:
+    tp = type(obj)
+    kind = _type_kinds.get(tp)
+    if kind is None:
+        kind = _type_kind(tp)
+    if kind == _CONTAINER and _builtin_method(tp, name):
+        return _Call(getattr(obj, name), obj, name, _rules_for(obj).get(name, "W"))
+    if isinstance(obj, _ModuleType):
+        fn = getattr(obj, name)
+        rule = _table_rule(fn)
+        return _ArgCall(fn, None, name, rule) if rule is not None else fn
+    if tp not in _IMMUTABLE and load_kind(obj, name) == _INSTANCE:
+        d = _instance_dict(obj)
+        if d is not None and name in d:
+            _live_access(_READ, (id(obj), name), _attr_name(obj, name), obj)
+    return getattr(obj, name)
+
+
+# ---- globals and closure cells --------------------------------------------------------
+
+
+def _name_point(op: Op, loc: Any, name: str, obj: Any) -> bool:
+    """The point before a global or cell access; True when it was traced (verbose mode)."""
+    ex = control._active
+    if ex is None:
+        if control.live is not None:
+            control.live.access(-1, op, loc, name, _getframe(2), obj)
+        return False
+    task = getattr(_tls, "task", None)
+    if task is None or ex.in_engine:
+        return False
+    if ex.solo and not ex.verbose:
+        ex.solo_step(task)
+        return False
+    ex.schedule(task, loc, op is _WRITE, op is _WRITE)
+    if ex.verbose:
+        ex.record_point(task, f"{op.value} {name}", name, _getframe(2))
+    if ex.observers and not ex.solo:
+        if ex._dead:
+            ex.forget_dead()
+        ex.track(obj)
+        frame = _getframe(2)
+        ex.in_engine = True
+        try:
+            for obs in ex.observers:
+                obs.access(task.tid, op, loc, name, frame)
+        finally:
+            ex.in_engine = False
+    return ex.verbose
+
+
+def gr(name: str) -> None:
+    """Before reading global ``name``; returns None so ``(gr(...) or name)`` reads it right after."""
+    if control._active is None and control.live is None:
+        return
+    g = _getframe(1).f_globals
+    if _name_point(_READ, (id(g), name), f"global {name}", g):
+        control._active.note_value("-> " + _short(g.get(name)))  # type: ignore[union-attr]
+
+
+def gw(name: str, value: Any) -> Any:
+    """Before writing global ``name``; returns the value to store."""
+    if control._active is None and control.live is None:
+        return value
+    g = _getframe(1).f_globals
+    if _name_point(_WRITE, (id(g), name), f"global {name}", g):
+        control._active.note_value("<- " + _short(value))  # type: ignore[union-attr]
+    return value
+
+
+class Scope:
+    """Identity of one activation of a function whose local is rebound by inner functions."""
+
+    __slots__ = ("__weakref__",)
+
+
+def scope() -> Scope:
+    return Scope()
+
+
+def cr(owner: Scope, name: str) -> None:
+    if _name_point(_READ, (id(owner), name), f"nonlocal {name}", owner):
+        value = _getframe(1).f_locals.get(name, "<unbound>")
+        control._active.note_value("-> " + _short(value))  # type: ignore[union-attr]
+
+
+def cw(owner: Scope, name: str, value: Any) -> Any:
+    if _name_point(_WRITE, (id(owner), name), f"nonlocal {name}", owner):
+        control._active.note_value("<- " + _short(value))  # type: ignore[union-attr]
+    return value
+
+
 def amsg(source: str, left: Any, op: str, right: Any) -> str:
     return f"assert {source}  ({_short(left)} {op} {_short(right)})"
 
 
+_AUG = {name: getattr(operator, "i" + name) for name in (
+    "add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift",
+    "and", "or", "xor")}
+
+#: Filenames of instrumented code (the hook adds them).
+_INSTRUMENTED_FILES: set[str] = set()
+
 HELPERS: dict[str, Any] = {
-    "__rl_ga__": ga, "__rl_sa__": sa, "__rl_aa__": aa, "__rl_da__": da,
-    "__rl_gi__": gi, "__rl_si__": si, "__rl_di__": di,
+    "__rl_ra__": ra, "__rl_wa__": wa, "__rl_da__": da, "__rl_aa__": aa, "__rl_rd__": rd,
+    "__rl_ri__": ri, "__rl_wi__": wi, "__rl_di__": di, "__rl_gi__": gi, "__rl_si__": si, "__rl_dl__": dl,
+    "__rl_sz__": sz, "__rl_wr__": wr, "__rl_ww__": ww, "__rl_mk__": mk, "__rl_inplace__": inplace,
+    "__rl_va__": va, "__rl_gx__": gx, "__rl_sx__": sx, "__rl_dx__": dx, "__rl_setattr__": setattr_,
     "__rl_gr__": gr, "__rl_gw__": gw, "__rl_cr__": cr, "__rl_cw__": cw, "__rl_scope__": scope,
-    "__rl_mc__": mc, "__rl_amsg__": amsg,
+    "__rl_mc__": mc, "__rl_cf__": cf, "__rl_amsg__": amsg, "__rl_it__": it, "__rl_rv__": rv, "__rl_nx__": nx,
     **{f"__rl_i{name}__": function for name, function in _AUG.items()},
-    "__rl_open__": tracked_open, "__rl_slice__": slice, "__rl_it__": it, "__rl_nx__": nx,
+    "__rl_open__": tracked_open, "__rl_slice__": slice,
 }
+
+
+def install_helpers(helpers: dict[str, Any] | None = None) -> None:
+    """Put the helpers where instrumented code finds them: in ``builtins`` (so that no
+    instrumented module's namespace holds a name of racelab's). Without ``helpers``, once:
+    a live run's own versions, put there by the run, stay until it ends."""
+    global _installed
+    if helpers is None:
+        if _installed:
+            return
+        _installed = True
+    for name, value in (helpers or HELPERS).items():
+        setattr(builtins, name, value)
+
+
+_installed = False
+
+
+def mark_instrumented(module_name: str, filename: str) -> None:
+    INSTRUMENTED.add(module_name)
+    _INSTRUMENTED_FILES.add(filename)

@@ -63,11 +63,12 @@ def _dependent(a: _Event, b: _Event) -> bool:
         return True
     if a.key == b.key:
         return a.write or b.write
-    # an operation on a whole object (key ``id(obj)``: a method call, a resize) against one of its parts
+    # an operation on a whole object (key ``id(obj)``: a method call, a resize, an iteration
+    # step) against one of its parts (``(id(obj), key)``, ``(id(obj), SIZE)``)
     if type(a.key) is int:
-        return _base(b.key) == a.key
+        return (a.write or b.write) and _base(b.key) == a.key
     if type(b.key) is int:
-        return _base(a.key) == b.key
+        return (a.write or b.write) and _base(a.key) == b.key
     return False
 
 
@@ -124,7 +125,10 @@ class DPORStrategy:
         self._events.append(_Event(tid, key, write, node))
 
     def observe_op(self, tid: int, key: Hashable, write: bool) -> None:
-        """A visible operation in the middle of a step (a generator giving back control)."""
+        """A visible operation in the middle of a step (a generator giving back control, the
+        read of a method): it orders what follows, and races like the step's own operation."""
+        if key is not NO_OP:
+            self._pending.append((tid, key, write, len(self._events)))
         self._events.append(_Event(tid, key, write, self._step_node.get(tid)))
 
     def observe_pending(self, tid: int, key: Hashable, write: bool) -> None:

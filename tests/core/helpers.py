@@ -16,7 +16,7 @@ SCENARIOS = Path(__file__).parent / "scenarios"
 REPO = Path(__file__).resolve().parents[2]
 #: dfs with preemption bound 2 and a few hundred schedules: every correct fixture is
 #: small enough to be exhausted within it.
-EXHAUSTIVE = dict(strategy="dfs", preemption_bound=2, max_schedules=600, time_limit=30.0, detect=False)
+EXHAUSTIVE = dict(strategy="dfs", preemption_bound=2, max_schedules=3000, time_limit=30.0, detect=False)
 
 
 def target(file: str, name: str | None = None) -> str:

@@ -14,7 +14,7 @@ BOUND_1 = {"scenario_ok_notify_wakes_one_fifo", "scenario_ok_notify_all_wakes_ev
 @pytest.mark.parametrize("name", scenario_names(FILE, "scenario_ok_"))
 def test_correct_uses_pass_exhaustively(name: str) -> None:
     if name in BOUND_1:
-        assert_passes_exhaustively(explore_one(FILE, name, preemption_bound=1, max_schedules=1000))
+        assert_passes_exhaustively(explore_one(FILE, name, preemption_bound=1, max_schedules=3000))
     else:
         assert_passes_exhaustively(explore_one(FILE, name))
 

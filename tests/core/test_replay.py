@@ -61,7 +61,7 @@ def _check_schema(payload: dict[str, Any]) -> None:
 
 
 def test_explore_json_matches_the_documented_schema() -> None:
-    payload = _json("explore", ITEM, PASSING, "--strategy", "dfs", "--max-schedules", "300", expect=1)
+    payload = _json("explore", ITEM, PASSING, "--strategy", "dfs", "--max-schedules", "1000", expect=1)
     _check_schema(payload)
     verdicts = {sc["id"]: sc["verdict"] for sc in payload["scenarios"]}
     assert verdicts == {ITEM: "fail", PASSING: "pass"}

@@ -51,7 +51,7 @@ class Box:
 
 def bump(box: Box) -> None:
     """``box.value += 1`` as the instrumentation runs it: a read, then a write."""
-    runtime.sa(box, "value", operator.iadd(runtime.ga(box, "value"), 1))
+    runtime.wa(box, "value").value = operator.iadd(runtime.ra(box, "value").value, 1)
 
 
 def test_hand_over_hand_release_keeps_the_held_lists_exact(detector: Detector) -> None:
@@ -132,13 +132,13 @@ def test_a_read_between_writes_of_others_is_still_checked(detector: Detector) ->
 
     def reader() -> None:
         gate.wait(10)
-        runtime.ga(box, "value")
+        runtime.ra(box, "value")
 
     def writer() -> None:
         gate.wait(10)
         for thread in readers:
             thread.join()
-        runtime.sa(box, "value", 1)  # joined the readers: ordered after both reads
+        runtime.wa(box, "value").value = 1  # joined the readers: ordered after both reads
 
     readers = [threading.Thread(target=reader) for _ in range(2)]
     last = threading.Thread(target=writer)
@@ -146,7 +146,7 @@ def test_a_read_between_writes_of_others_is_still_checked(detector: Detector) ->
         thread.start()
     while last.is_alive():  # wait without a happens-before edge (no join)
         time.sleep(0.001)
-    runtime.ga(box, "value")  # not ordered after the writer: races with its write
+    runtime.ra(box, "value")  # not ordered after the writer: races with its write
     last.join()
     finish(detector)
     assert [str(race.kind) for race in detector.races] == ["read-write"]

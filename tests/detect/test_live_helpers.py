@@ -12,6 +12,7 @@ through ``runtime.aa``; the detectors must end in the same state with the same r
 from __future__ import annotations
 
 import _thread
+import builtins
 import json
 import operator
 import random
@@ -68,13 +69,21 @@ class Relocking:
 
 # The helpers are called from these one-line functions, a pair per kind of access, so that
 # the detectors' records can be compared by kind (``LABELS``) whichever set made them.
-def g_read(o: Any, a: str) -> Any: return runtime.ga(o, a)  # noqa: E704
-def f_read(o: Any, a: str) -> Any: return runtime.HELPERS["__rl_ga__"](o, a)  # noqa: E704
-def g_write(o: Any, a: str, v: Any) -> None: runtime.sa(o, a, v)  # noqa: E704
-def f_write(o: Any, a: str, v: Any) -> None: runtime.HELPERS["__rl_sa__"](o, a, v)  # noqa: E704
-def g_aug(o: Any, a: str, op: Any, n: Any) -> None: runtime.sa(o, a, op(runtime.ga(o, a), n))  # noqa: E704
-def f_aug(o: Any, a: str, op: Any, n: Any) -> None: runtime.HELPERS["__rl_aa__"](o, a, op, n)  # noqa: E704
-def h_aug(o: Any, a: str, op: Any, n: Any) -> None: runtime.aa(o, a, op, n)  # noqa: E704
+# (As the rewriter spells them: ``__rl_ra__(o, 'a').a``, ``__rl_wa__(o, 'a').a = v``, and
+# ``o.a op= n`` as ``__rl_aa__(...)`` or else the read, the operation and the write.)
+def g_read(o: Any, a: str) -> Any: return getattr(runtime.ra(o, a), a)  # noqa: E704
+def f_read(o: Any, a: str) -> Any: return getattr(builtins.__rl_ra__(o, a), a)  # noqa: E704
+def g_write(o: Any, a: str, v: Any) -> None: setattr(runtime.wa(o, a), a, v)  # noqa: E704
+def f_write(o: Any, a: str, v: Any) -> None: setattr(builtins.__rl_wa__(o, a), a, v)  # noqa: E704
+def g_aug(o: Any, a: str, op: Any, n: Any) -> None: _aug_with(runtime.ra, runtime.wa, o, a, op, n)  # noqa: E704
+def f_aug(o: Any, a: str, op: Any, n: Any) -> None: builtins.__rl_aa__(o, a, op, n) or _aug_with(builtins.__rl_ra__, builtins.__rl_wa__, o, a, op, n)  # noqa: E704,E501
+def h_aug(o: Any, a: str, op: Any, n: Any) -> None: runtime.aa(o, a, op, n) or _aug_with(runtime.ra, runtime.wa, o, a, op, n)  # noqa: E704,E501
+
+
+def _aug_with(ra: Any, wa: Any, o: Any, a: str, op: Any, n: Any) -> None:
+    """The general form of ``o.a op= n``, its events attributed to the caller's line."""
+    value = op(getattr(ra(o, a, 3), a), n)
+    setattr(wa(o, a, 3), a, value)
 
 
 GENERIC = {"read": g_read, "write": g_write, "aug": g_aug}
@@ -100,7 +109,7 @@ class Worker:
         self.done.acquire()
         self.step: Callable[[], None] | None = None
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self.loop, name=name)
+        self.thread = threading.Thread(target=self.loop, name=name, daemon=True)
 
     def loop(self) -> None:
         while True:
@@ -244,44 +253,45 @@ def test_the_scripts_reach_races_and_lock_order() -> None:
 
 
 def test_install_swaps_the_helpers_for_the_run() -> None:
-    generic = {name: runtime.HELPERS[name] for name in ("__rl_ga__", "__rl_sa__", "__rl_aa__")}
-    assert generic == {"__rl_ga__": runtime.ga, "__rl_sa__": runtime.sa, "__rl_aa__": runtime.aa}
+    names = ("__rl_ra__", "__rl_wa__", "__rl_aa__")
+    runtime.install_helpers()
+    generic = {name: getattr(builtins, name) for name in names}
+    assert generic == {"__rl_ra__": runtime.ra, "__rl_wa__": runtime.wa, "__rl_aa__": runtime.aa}
     _, patcher = install(Detector())
-    live = {name: runtime.HELPERS[name] for name in generic}
+    live = {name: getattr(builtins, name) for name in names}
     uninstall(patcher)
     assert all(live[name] is not generic[name] for name in generic)
-    assert {name: runtime.HELPERS[name] for name in generic} == generic
+    assert {name: getattr(builtins, name) for name in names} == generic
 
 
 def test_live_helpers_outliving_their_run_are_plain_accesses() -> None:
     det = Detector()
     _, patcher = install(det)
-    ga, sa, aa = (runtime.HELPERS[name] for name in ("__rl_ga__", "__rl_sa__", "__rl_aa__"))
+    ra, wa, aa = (getattr(builtins, name) for name in ("__rl_ra__", "__rl_wa__", "__rl_aa__"))
     uninstall(patcher)
     box = Plain()
-    sa(box, "value", 1)
-    aa(box, "value", operator.iadd, 2)
-    assert ga(box, "value") == 3
+    wa(box, "value").value = 1
+    assert aa(box, "value", operator.iadd, 2)
+    assert ra(box, "value").value == 3
     assert det.race._shadow == {}
 
 
-def test_aa_reports_the_read_when_the_operation_fails(detector: Detector) -> None:
+def test_aa_leaves_a_failing_operation_to_the_general_form(detector: Detector) -> None:
     box = Plain()
-    aa = runtime.HELPERS["__rl_aa__"]
+    assert not builtins.__rl_aa__(box, "value", operator.ifloordiv, 0)
+    assert not builtins.__rl_aa__(box, "missing", operator.iadd, 1)
+    assert detector.race._shadow == {}  # nothing reported: the general form reports the read
     with pytest.raises(ZeroDivisionError):
-        aa(box, "value", operator.ifloordiv, 0)
+        f_aug(box, "value", operator.ifloordiv, 0)
     (cell,) = detector.race._shadow.values()
     assert cell[0] == -1 and cell[4] == 0  # read, never written
-    with pytest.raises(AttributeError):
-        aa(box, "missing", operator.iadd, 1)
-    assert (id(box), "missing") in detector.race._shadow
 
 
 def test_aa_writes_in_the_epoch_after_a_release_inside_the_operation(detector: Detector) -> None:
     lock = threading.Lock()
     box = Plain()
     box.value = Relocking(lock)
-    runtime.HELPERS["__rl_aa__"](box, "value", operator.iadd, 1)
+    f_aug(box, "value", operator.iadd, 1)
     cell = detector.race._shadow[(id(box), "value")]
     me = 0
     assert cell[0] == me and cell[1] == detector.race._clocks[me][me]  # the write: after the release
@@ -321,7 +331,7 @@ def test_live_helpers_are_bound_by_a_live_run(tmp_path: Path) -> None:
         "threads = [threading.Thread(target=work) for _ in range(2)]\n"
         "for t in threads: t.start()\n"
         "for t in threads: t.join()\n"
-        "print(__rl_aa__.__module__, __rl_ga__.__module__)\n"
+        "print(__rl_aa__.__module__, __rl_ra__.__module__)\n"
     )
     report = tmp_path / "report.json"
     command = [sys.executable, "-m", "racelab", "run", "--json", str(report), str(program)]
@@ -332,10 +342,8 @@ def test_live_helpers_are_bound_by_a_live_run(tmp_path: Path) -> None:
     assert race["location"] == "Box.n" and [access["line"] for access in race["accesses"]] == [8, 8]
 
 
-def test_plain_getattr_admits_only_types_without_attribute_hooks() -> None:
+def test_only_attributes_without_hooks_take_the_one_call_path() -> None:
     import types
-
-    from racelab.detect.live import _plain_getattr
 
     class Attributing:
         def __getattribute__(self, name: str) -> Any:
@@ -344,6 +352,13 @@ def test_plain_getattr_admits_only_types_without_attribute_hooks() -> None:
     class Inheriting(Hooked):
         pass
 
-    assert _plain_getattr(Plain) and _plain_getattr(Slotted) and _plain_getattr(Relocking)
-    for hooked in (Hooked, Inheriting, Attributing, types.ModuleType, type, _thread._local, dict):
-        assert not _plain_getattr(hooked), hooked
+    class Setting:
+        def __setattr__(self, name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+    for plain in (Plain, Slotted, Relocking):
+        assert runtime._aug_plain(plain.__new__(plain), "value"), plain
+    for hooked in (Hooked, Inheriting, Attributing, Setting):
+        assert not runtime._aug_plain(hooked.__new__(hooked), "value"), hooked
+    assert not runtime._aug_plain(types.ModuleType("m"), "value")
+    assert not runtime._aug_plain(Plain, "value")

@@ -25,7 +25,7 @@ def calls(source: str, helper: str) -> int:
 @pytest.mark.parametrize("statement", ["o.x += 1", "o.x -= 2.5", "o.x *= n", "o.x |= kw", "o.y.x += args"])
 def test_constant_or_parameter_operands_make_one_call(statement: str) -> None:
     source = f"def f(o, n, *args, **kw):\n    {statement}\n"
-    assert calls(source, "aa") == 1 and calls(source, "sa") == 0
+    assert calls(source, "aa") == 1
 
 
 @pytest.mark.parametrize("body", [
@@ -39,7 +39,7 @@ def test_constant_or_parameter_operands_make_one_call(statement: str) -> None:
 ])
 def test_other_operands_keep_the_read_the_operation_and_the_write_apart(body: str) -> None:
     source = f"def f(o, n):\n    local = 1\n    {body}\n"
-    assert calls(source, "aa") == 0 and calls(source, "sa") == 1 and calls(source, "ga") >= 1
+    assert calls(source, "aa") == 0 and calls(source, "wa") == 1 and calls(source, "ra") >= 1
 
 
 def test_module_and_class_level_statements_take_constants_only() -> None:
@@ -49,9 +49,13 @@ def test_module_and_class_level_statements_take_constants_only() -> None:
 
 
 def test_evaluation_order_is_unchanged() -> None:
-    """The object first, then (in the helper) the read, the operation and the write."""
-    assert rewritten("def f(o):\n    o.a.b += 1\n").splitlines()[1].strip() == \
-        "__rl_aa__(__rl_ga__(o, 'a'), 'b', __rl_iadd__, 1)"
+    """The object first and once, then (in the helper) the read, the operation and the write;
+    when the helper cannot (the attribute has hooks), the same on the object it evaluated."""
+    lines = [line.strip() for line in rewritten("def f(o):\n    o.a.b += 1\n").splitlines()[1:]]
+    assert lines == [
+        "if not __rl_aa__((__rl_t0__ := __rl_ra__(o, 'a').a), 'b', __rl_iadd__, 1):",
+        "__rl_wa__(__rl_t0__, 'b').b = __rl_iadd__(__rl_ra__(__rl_t0__, 'b').b, 1)",
+    ]
 
 
 SCENARIOS = '''
