@@ -479,6 +479,8 @@ class Execution:
         """
         if self.stopping:
             raise Abort
+        if self.in_engine:  # inside racelab's own bookkeeping (a finalizer, a repr for the trace)
+            return
         self.in_engine = True
         if self.step_hook is not None:
             task.pending = (key, write)
@@ -495,15 +497,17 @@ class Execution:
             self._hand_off(task, nxt)
         self.in_engine = False
 
-    def solo_step(self, task: Task) -> None:
+    def solo_step(self, task: Task, progress: bool) -> None:
         """A shared access while the main thread is alone: no decision, no event, but the
-        step counts (livelock) and the virtual clock moves, as at any scheduling point."""
+        step counts (livelock, fairness) and the virtual clock moves, exactly as at a
+        scheduling point with nobody else to run (a verbose replay takes that path)."""
         if self.stopping:
             raise Abort
         self.step += 1
         self.clock += STEP_TIME
         if self.step > self.max_steps:
             self._livelock(task)
+        task.run_len = 0 if progress else task.run_len + 1
 
     # ---- objects named by id ---------------------------------------------------------
 

@@ -220,7 +220,8 @@ class LiveObserver:
         """See ``finish``."""
 
     def access(
-        self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None, obj: object = None
+        self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None, obj: object = None,
+        atomic: bool = False,
     ) -> None:
         """A data access; ``obj``, when given, is the object whose ``id()`` is in ``loc``.
 
@@ -229,7 +230,7 @@ class LiveObserver:
         and its history (see ``_sweep``). Replaced in ``__init__`` by the closure that
         ``_access_path`` makes (this method documents it and serves subclasses' ``super()``).
         """
-        self._fast_access(tid, op, loc, name, frame, obj)
+        self._fast_access(tid, op, loc, name, frame, obj, atomic)
 
     def _keep(self, obj: object) -> None:
         """Keep ``obj`` alive for its shadow memory (see ``access``); the mutex is held."""
@@ -514,13 +515,23 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
     write = _WRITE
 
     def access(
-        tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None, obj: object = None
+        tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None, obj: object = None,
+        atomic: bool = False,
     ) -> None:
         try:
             record: _ThreadRecord = local.record
         except AttributeError:
             record = adopt()
         me = record.tid
+        if atomic:  # (it orders as well: the detector's own path, under the mutex)
+            mutex.acquire()
+            try:
+                if obj is not None:
+                    keep(obj)
+                detector_access(me, op, loc, name, frame, None, True)
+            finally:
+                mutex.release()
+            return
         clock = record.clock
         now = clock[me]
         cell = shadow.get(loc)
@@ -529,9 +540,9 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
             # only move forward, and a concurrent writer that replaced ours has checked
             # against it already.
             if op is write:
-                if cell[0] == me and cell[1] == now:
+                if cell.writer == me and cell.wclock == now and not cell.watomic:
                     return
-            elif cell[4] == me and cell[5] == now:
+            elif cell.reader == me and cell.rclock == now and not cell.ratomic:
                 return
         mutex.acquire()
         try:
@@ -542,28 +553,30 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
                     keep(obj)
                 detector_access(me, op, loc, name, frame)
                 return
-            writer = cell[0]
-            if cell[8] is None and (
-                writer == me or writer < 0 or cell[1] <= (clock[writer] if writer < len(clock) else 0)
+            writer = cell.writer
+            if cell.shared is None and (
+                writer == me or writer < 0 or cell.wclock <= (clock[writer] if writer < len(clock) else 0)
             ):
-                reader = cell[4]
-                if reader < 0 or reader == me or cell[5] <= (clock[reader] if reader < len(clock) else 0):
+                reader = cell.reader
+                if reader < 0 or reader == me or cell.rclock <= (clock[reader] if reader < len(clock) else 0):
                     if frame is None:
                         code, at = None, 0
                     else:
                         code, at = frame.f_code, frame.f_lasti
                     # (item stores: a slice assignment costs a tuple and a slice object)
                     if op is write:  # supersedes every recorded access: reset the cell
-                        cell[0] = me
-                        cell[1] = now
-                        cell[2] = code
-                        cell[3] = at
-                        cell[4] = -1  # (no read epoch: fields 5-7 are not read any more)
+                        cell.writer = me
+                        cell.wclock = now
+                        cell.wcode = code
+                        cell.wat = at
+                        cell.watomic = False
+                        cell.reader = -1  # (no read epoch: its fields are not read any more)
                     else:  # this read happens after the recorded one: it stands for both
-                        cell[4] = me
-                        cell[5] = now
-                        cell[6] = code
-                        cell[7] = at
+                        cell.reader = me
+                        cell.rclock = now
+                        cell.rcode = code
+                        cell.rat = at
+                        cell.ratomic = False
                     return
             detector_access(me, op, loc, name, frame)
         finally:
@@ -596,6 +609,7 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
     shadow = observer._shadow
     wholes = observer._wholes
     mutex = observer._mutex
+    generated = runtime.GENERATED
     reads: dict[type, dict[str, str]] = {}  # type -> name -> display name ("" when not data)
     writes: dict[type, dict[str, str]] = {}
 
@@ -638,27 +652,30 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
             cell = shadow.get(loc)
             # (Conditions in this shape keep the jumps after the comparisons short: CPython
             # 3.11 does not specialize a comparison followed by a long jump.)
-            if cell is not None and cell[4] == me and cell[5] == now and not wholes:
+            if cell is not None and cell.reader == me and cell.rclock == now and not cell.ratomic and not wholes:
                 pass  # the same epoch as the recorded read: nothing to record
             else:
                 frame = _getframe(_depth - 1)
+                if generated:
+                    frame = runtime.program_frame(frame)
                 mutex.acquire()
                 try:
                     if cell is None or wholes:
                         observer._keep(obj)
                         observer._access(me, _READ, loc, text, frame)
                     else:
-                        writer = cell[0]
-                        reader = cell[4]
-                        if cell[8] is None and (
-                            writer == me or writer < 0 or cell[1] <= (clock[writer] if writer < len(clock) else 0)
+                        writer = cell.writer
+                        reader = cell.reader
+                        if cell.shared is None and (
+                            writer == me or writer < 0 or cell.wclock <= (clock[writer] if writer < len(clock) else 0)
                         ) and (
-                            reader < 0 or reader == me or cell[5] <= (clock[reader] if reader < len(clock) else 0)
+                            reader < 0 or reader == me or cell.rclock <= (clock[reader] if reader < len(clock) else 0)
                         ):  # it happens after the recorded read: it stands for both
-                            cell[4] = me
-                            cell[5] = now
-                            cell[6] = frame.f_code
-                            cell[7] = frame.f_lasti
+                            cell.reader = me
+                            cell.rclock = now
+                            cell.rcode = frame.f_code
+                            cell.rat = frame.f_lasti
+                            cell.ratomic = False
                         else:
                             observer._access(me, _READ, loc, text, frame)
                 finally:
@@ -683,28 +700,31 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
             now = clock[me]
             loc = (id(obj), name)
             cell = shadow.get(loc)
-            if cell is not None and cell[0] == me and cell[1] == now and not wholes:
+            if cell is not None and cell.writer == me and cell.wclock == now and not cell.watomic and not wholes:
                 pass  # the same epoch as the recorded write: nothing to record
             else:
                 frame = _getframe(_depth - 1)
+                if generated:
+                    frame = runtime.program_frame(frame)
                 mutex.acquire()
                 try:
                     if cell is None or wholes:
                         observer._keep(obj)
                         observer._access(me, _WRITE, loc, text, frame)
                     else:
-                        writer = cell[0]
-                        reader = cell[4]
-                        if cell[8] is None and (
-                            writer == me or writer < 0 or cell[1] <= (clock[writer] if writer < len(clock) else 0)
+                        writer = cell.writer
+                        reader = cell.reader
+                        if cell.shared is None and (
+                            writer == me or writer < 0 or cell.wclock <= (clock[writer] if writer < len(clock) else 0)
                         ) and (
-                            reader < 0 or reader == me or cell[5] <= (clock[reader] if reader < len(clock) else 0)
+                            reader < 0 or reader == me or cell.rclock <= (clock[reader] if reader < len(clock) else 0)
                         ):  # it supersedes every recorded access: reset the cell
-                            cell[0] = me
-                            cell[1] = now
-                            cell[2] = frame.f_code
-                            cell[3] = frame.f_lasti
-                            cell[4] = -1  # (no read epoch: fields 5-7 are not read any more)
+                            cell.writer = me
+                            cell.wclock = now
+                            cell.wcode = frame.f_code
+                            cell.wat = frame.f_lasti
+                            cell.watomic = False
+                            cell.reader = -1  # (no read epoch: its fields are not read any more)
                         else:
                             observer._access(me, _WRITE, loc, text, frame)
                 finally:
@@ -736,8 +756,8 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
         now = clock[me]
         loc = (id(obj), name)
         cell = shadow.get(loc)
-        if (cell is not None and cell[0] == me and cell[1] == now and cell[4] == me
-                and cell[5] == now and not wholes):
+        if (cell is not None and cell.writer == me and cell.wclock == now and cell.reader == me
+                and cell.rclock == now and not cell.watomic and not cell.ratomic and not wholes):
             pass  # the read and the write are both in the recorded epochs
         else:
             frame = _getframe(1)
@@ -748,27 +768,29 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
                     observer._access(me, _READ, loc, text, frame)
                     observer._access(me, _WRITE, loc, text, frame)
                 else:
-                    writer = cell[0]
-                    reader = cell[4]
-                    if cell[8] is None and (
+                    writer = cell.writer
+                    reader = cell.reader
+                    if cell.shared is None and (
                         writer == me or writer < 0
-                        or cell[1] <= (clock[writer] if writer < len(clock) else 0)
+                        or cell.wclock <= (clock[writer] if writer < len(clock) else 0)
                     ) and (
                         reader < 0 or reader == me
-                        or cell[5] <= (clock[reader] if reader < len(clock) else 0)
+                        or cell.rclock <= (clock[reader] if reader < len(clock) else 0)
                     ):  # the read cannot race, and then neither can the write
-                        if writer == me and cell[1] == now:  # only the read is new
-                            if reader != me or cell[5] != now:
-                                cell[4] = me
-                                cell[5] = now
-                                cell[6] = frame.f_code
-                                cell[7] = frame.f_lasti
+                        if writer == me and cell.wclock == now and not cell.watomic:  # only the read is new
+                            if reader != me or cell.rclock != now:
+                                cell.reader = me
+                                cell.rclock = now
+                                cell.rcode = frame.f_code
+                                cell.rat = frame.f_lasti
+                            cell.ratomic = False
                         else:  # the write supersedes the read and all before
-                            cell[0] = me
-                            cell[1] = now
-                            cell[2] = frame.f_code
-                            cell[3] = frame.f_lasti
-                            cell[4] = -1
+                            cell.writer = me
+                            cell.wclock = now
+                            cell.wcode = frame.f_code
+                            cell.wat = frame.f_lasti
+                            cell.watomic = False
+                            cell.reader = -1
                     else:
                         observer._access(me, _READ, loc, text, frame)
                         observer._access(me, _WRITE, loc, text, frame)

@@ -5,29 +5,36 @@ Semantics
 * Plain reads and writes of attributes, items (by index, key or slice), module globals and
   closure variables are *data accesses*. Two accesses from different threads to the same
   location, at least one a write, not ordered by happens-before, are a **data race**.
+* *Atomic* accesses are the single C-level operations of a built-in container: a call of
+  one of its methods (``list.append``, ``dict.setdefault``), and the reads Python makes
+  through its protocols (``len``, ``in``, truthiness, one step of an iteration, a copy,
+  ``==``). Two atomic accesses never race with each other; an atomic access and a plain
+  one of the same location race as two plain ones would (a ``len(d)`` unordered with a
+  ``d['new'] = 1``). Atomic accesses of one container are also ordered among themselves,
+  like a release followed by an acquire on the container.
+* ``atomic(obj)`` events (an ``AtomicInt`` operation, a file-handle operation, a generator
+  step) only order, like a release followed by an acquire on ``obj``.
 * Happens-before is program order plus the ``release(sync)`` → ``acquire(sync)`` edges of the
   event stream (thread start and join, lock hand-offs, Condition notify, Semaphore, Event,
   Barrier, queue put → get, Future completion → result, executor submit → task).
-* ``atomic(obj)`` events (one call of a built-in container method, an ``AtomicInt``
-  operation, a file-handle operation) are never races; they order like a release followed by
-  an acquire on ``obj``. A nondeterministic order of atomic operations is a race condition,
-  not a data race: this detector says nothing and lets the scenario's assertion speak.
-* A slice location ``(id(container), slice(start, stop, step))`` or
-  ``(id(container), ("slice", start, stop, step))`` (indices resolved against the length)
-  touches every index in its range, so it conflicts with ``(id(container), i)``; a slice of
-  more than 64 elements, or one that could not be resolved, is treated as an access to the
-  whole container (it conflicts with every index of it).
+* Locations: ``(obj, part)``. A part ``WHOLE`` is all of a container (it conflicts with the
+  access of any part of it: every key, and ``SIZE``); ``SIZE`` is how many items it holds,
+  written by every change that adds or removes one. A slice ``(id(container), ("slice",
+  start, stop, step))`` touches every index in its range; a slice of more than 64 elements,
+  or one that could not be resolved, counts as ``WHOLE``.
 
 How
 ---
 Every thread has a vector clock (a list of ints indexed by thread id, see ``vclock``). A
-location's shadow cell keeps the *epoch* (thread, clock) of its last write and of the reads
-since then (one epoch while they are ordered, one per thread once two are concurrent), each
-with the source line that made it. An access races with
-a recorded epoch ``c@t`` of another thread when ``c > C_now[t]``: the current thread has not
-seen it. A write that does not race supersedes every earlier access, so the cell is reset to
-that write alone. Accesses in the same epoch as the recorded one return at once; that fast
-path and small lists keep the per-access cost to a few dictionary and list operations.
+location's shadow ``Cell`` keeps the *epoch* (thread, clock) of its last write and of the
+reads since then (one epoch while they are ordered, one per thread once two are concurrent),
+each with the code and instruction that made it and whether it was atomic. An access races
+with a recorded epoch ``c@t`` of another thread when ``c > C_now[t]`` (the current thread has
+not seen it) unless both are atomic. A write that does not race supersedes every earlier
+access, so the cell is reset to that write alone. Accesses in the same epoch as the recorded
+one return at once. ``_conflicts`` is the one definition of what races; ``_record`` and
+``_check`` apply it, and live mode's fast paths (``racelab.detect.live``) decide only the
+cases where it can find nothing, tested against it on random access scripts.
 
 The detector lives across every execution of one scenario: ``begin`` resets clocks and shadow
 memory (locations are keyed by ``id()``, valid for one execution only) while the list of
@@ -53,17 +60,59 @@ _READ = Op.READ
 _WRITE = Op.WRITE
 
 
+class Cell:
+    """The shadow of one location (FastTrack's epochs, see the module docstring).
 
-# A shadow cell, a list (not a dataclass: it is touched on every access):
-#   [writer tid, writer clock, writer code, writer offset,      (writer tid -1: no write yet)
-#    reader tid, reader clock, reader code, reader offset,      (FastTrack's read epoch)
-#    shared reads or None]
-# where code and offset are the frame's f_code and f_lasti (see ``records.place_of``).
-# While reads are totally ordered, one read epoch stands for all of them (reader tid -1: none
-# since the last write); concurrent reads switch to ``shared``, tid -> (clock, code, offset).
-_Cell = list
+    ``writer``/``wclock`` is the epoch of the last write (``writer`` -1: none yet), with the
+    code and instruction offset that made it (``place_of`` turns them into a line) and
+    whether it was atomic. ``reader``/``rclock`` is the read epoch that stands for every read
+    since the write while they are ordered (``reader`` -1: none); once two are concurrent,
+    ``shared`` maps each reader to ``(clock, code, offset, atomic)`` instead.
+    """
+
+    __slots__ = ("writer", "wclock", "wcode", "wat", "watomic",
+                 "reader", "rclock", "rcode", "rat", "ratomic", "shared")
+
+    def __init__(self) -> None:
+        self.writer = -1
+        self.wclock = 0
+        self.wcode: CodeType | None = None
+        self.wat = 0
+        self.watomic = False
+        self.reader = -1
+        self.rclock = 0
+        self.rcode: CodeType | None = None
+        self.rat = 0
+        self.ratomic = False
+        self.shared: dict[int, tuple[int, CodeType | None, int, bool]] | None = None
+
+    def written(self, tid: int, clock: int, code: CodeType | None, at: int, atomic: bool) -> None:
+        """The cell after a write that supersedes every recorded access."""
+        self.writer = tid
+        self.wclock = clock
+        self.wcode = code
+        self.wat = at
+        self.watomic = atomic
+        self.reader = -1
+        self.shared = None
+
+    def read_by(self, tid: int, clock: int, code: CodeType | None, at: int, atomic: bool) -> None:
+        """The single read epoch becomes this read (the earlier one happens before it)."""
+        self.reader = tid
+        self.rclock = clock
+        self.rcode = code
+        self.rat = at
+        self.ratomic = atomic
+
+    def state(self) -> tuple[Any, ...]:
+        """Every field, for comparisons in tests (the read epoch only when there is one)."""
+        read = (self.reader, self.rclock, self.rcode, self.ratomic) if self.reader >= 0 else None
+        return (self.writer, self.wclock, self.wcode, self.watomic, read,
+                None if self.shared is None else dict(self.shared))
+
 
 _PendingSide = tuple[int, "CodeType | None", int, Op]  # tid, code, instruction offset, op
+
 
 def _short_place(place: tuple[str, int]) -> str:
     return f"{os.path.basename(place[0])}:{place[1]}"
@@ -90,7 +139,7 @@ class RaceDetector:
         self._syncs: dict[Hashable, VClock] = {}
         self._atomics: dict[Hashable, VClock] = {}
         self._locks: dict[Hashable, list] = {}  # [clock, last releaser or -1, last acquirer]
-        self._shadow: dict[Hashable, _Cell] = {}
+        self._shadow: dict[Hashable, Cell] = {}
         self._wholes: dict[Hashable, set[Hashable]] = {}
 
     # -- execution boundaries -------------------------------------------------------------
@@ -187,99 +236,104 @@ class RaceDetector:
     # -- data accesses --------------------------------------------------------------------
 
     def access(self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None,
-               obj: object = None) -> None:
+               obj: object = None, atomic: bool = False) -> None:
+        """A read or write of ``loc``; an ``atomic`` one also orders, as ``atomic(loc[0])``."""
+        if atomic:
+            self._atomic_access(tid, op, loc, name, frame)
+            return
         if type(loc) is tuple and len(loc) == 2:
             part = loc[1]
             if part is WHOLE:
-                self._whole_access(tid, op, loc[0], name, frame)
+                self._whole_access(tid, op, loc[0], name, frame, False)
                 return
             if type(part) is slice or (type(part) is tuple and len(part) == 4 and part[0] == "slice"):
                 self._slice_access(tid, op, loc, name, frame)
                 return
             if self._wholes and loc[0] in self._wholes:
-                self._index_under_whole(tid, op, loc, name, frame)
-        self._record(tid, op, loc, name, frame)
+                self._index_under_whole(tid, op, loc, name, frame, False)
+        self._record(tid, op, loc, name, frame, False)
 
-    def _record(self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None) -> None:
-        """FastTrack's rules for one location: check the access against its cell, then record it."""
+    def _atomic_access(self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None) -> None:
+        container = loc[0]  # type: ignore[index]
+        clock = self._clocks.get(tid) or self._thread(tid)
+        held = self._atomics.get(container)
+        if held is not None:
+            vclock.join_into(clock, held)
+        if loc[1] is WHOLE:  # type: ignore[index]
+            self._whole_access(tid, op, container, name, frame, True)
+        else:
+            if self._wholes and container in self._wholes:
+                self._index_under_whole(tid, op, loc, name, frame, True)
+            self._record(tid, op, loc, name, frame, True)
+        if held is None:
+            self._atomics[container] = clock.copy()
+        else:
+            held[:] = clock
+        clock[tid] += 1
+
+    def _conflicts(self, tid: int, clock: VClock, op: Op, cell: Cell, name: str, code: CodeType | None, at: int,
+                   atomic: bool) -> None:
+        """Report every recorded access of ``cell`` that races with this one: the rule."""
+        writer = cell.writer
+        if writer != tid and writer >= 0 and cell.wclock > (clock[writer] if writer < len(clock) else 0) \
+                and not (atomic and cell.watomic):
+            kind = RaceKind.WRITE_WRITE if op is _WRITE else RaceKind.READ_WRITE
+            self._race(kind, name, (writer, cell.wcode, cell.wat, _WRITE), (tid, code, at, op))
+        if op is not _WRITE:
+            return
+        reader = cell.reader
+        if reader >= 0:
+            if reader != tid and cell.rclock > (clock[reader] if reader < len(clock) else 0) \
+                    and not (atomic and cell.ratomic):
+                self._race(RaceKind.READ_WRITE, name, (reader, cell.rcode, cell.rat, _READ), (tid, code, at, op))
+        elif cell.shared is not None:
+            for reader, (rclock, rcode, rat, ratomic) in cell.shared.items():
+                if reader != tid and rclock > (clock[reader] if reader < len(clock) else 0) \
+                        and not (atomic and ratomic):
+                    self._race(RaceKind.READ_WRITE, name, (reader, rcode, rat, _READ), (tid, code, at, _WRITE))
+
+    def _record(self, tid: int, op: Op, loc: Hashable, name: str, frame: FrameType | None, atomic: bool) -> None:
+        """Check the access against its location's cell (``_conflicts``), then record it."""
         clock = self._clocks.get(tid) or self._thread(tid)
         now = clock[tid]
         cell = self._shadow.get(loc)
-        if op is _WRITE:
-            if cell is None:
-                if frame is None:
-                    self._shadow[loc] = [tid, now, None, 0, -1, 0, None, 0, None]
-                else:
-                    self._shadow[loc] = [tid, now, frame.f_code, frame.f_lasti, -1, 0, None, 0, None]
-                return
-            writer = cell[0]
-            if writer == tid and cell[1] == now:
-                return
-            code, at = (None, 0) if frame is None else (frame.f_code, frame.f_lasti)
-            if writer != tid and writer >= 0 and cell[1] > (clock[writer] if writer < len(clock) else 0):
-                self._race(RaceKind.WRITE_WRITE, name, (writer, cell[2], cell[3], _WRITE), (tid, code, at, op))
-            reader = cell[4]
-            if reader >= 0:
-                if reader != tid and cell[5] > (clock[reader] if reader < len(clock) else 0):
-                    self._race(RaceKind.READ_WRITE, name, (reader, cell[6], cell[7], _READ), (tid, code, at, op))
-            elif cell[8] is not None:
-                self._check_shared_reads(tid, clock, cell[8], name, code, at)
-            cell[:] = [tid, now, code, at, -1, 0, None, 0, None]
-            return
+        code, at = (None, 0) if frame is None else (frame.f_code, frame.f_lasti)
         if cell is None:
-            if frame is None:
-                self._shadow[loc] = [-1, 0, None, 0, tid, now, None, 0, None]
+            cell = self._shadow[loc] = Cell()
+            if op is _WRITE:
+                cell.written(tid, now, code, at, atomic)
             else:
-                self._shadow[loc] = [-1, 0, None, 0, tid, now, frame.f_code, frame.f_lasti, None]
+                cell.read_by(tid, now, code, at, atomic)
             return
-        reader = cell[4]
-        if reader == tid and cell[5] == now:
+        if op is _WRITE:
+            if cell.writer == tid and cell.wclock == now and (cell.watomic <= atomic):
+                return  # the same epoch: nothing new
+            self._conflicts(tid, clock, op, cell, name, code, at, atomic)
+            cell.written(tid, now, code, at, atomic)
             return
-        shared = cell[8]
+        if cell.reader == tid and cell.rclock == now and (cell.ratomic <= atomic):
+            return
+        shared = cell.shared
         if shared is not None:
             mine = shared.get(tid)
-            if mine is not None and mine[0] == now:
+            if mine is not None and mine[0] == now and (mine[3] <= atomic):
                 return
-        code, at = (None, 0) if frame is None else (frame.f_code, frame.f_lasti)
-        writer = cell[0]
-        if writer != tid and writer >= 0 and cell[1] > (clock[writer] if writer < len(clock) else 0):
-            self._race(RaceKind.READ_WRITE, name, (writer, cell[2], cell[3], _WRITE), (tid, code, at, op))
+        self._conflicts(tid, clock, op, cell, name, code, at, atomic)
         if shared is not None:
-            shared[tid] = (now, code, at)
-        elif reader < 0 or reader == tid or cell[5] <= (clock[reader] if reader < len(clock) else 0):
-            # the previous read happens before this one: this one stands for both
-            cell[4] = tid
-            cell[5] = now
-            cell[6] = code
-            cell[7] = at
+            shared[tid] = (now, code, at, atomic)
+            return
+        reader = cell.reader
+        if reader < 0 or reader == tid or cell.rclock <= (clock[reader] if reader < len(clock) else 0):
+            cell.read_by(tid, now, code, at, atomic)  # the previous read happens before this one
         else:  # concurrent reads: keep one epoch per reader from now on
-            cell[8] = {reader: (cell[5], cell[6], cell[7]), tid: (now, code, at)}
-            cell[4] = -1
+            cell.shared = {reader: (cell.rclock, cell.rcode, cell.rat, cell.ratomic), tid: (now, code, at, atomic)}
+            cell.reader = -1
 
-    def _check_shared_reads(
-        self, tid: int, clock: VClock, reads: dict[int, tuple[int, CodeType | None, int]], name: str,
-        code: CodeType | None, at: int,
-    ) -> None:
-        for reader, (rclock, rcode, rat) in reads.items():
-            if reader != tid and rclock > vclock.get(clock, reader):
-                self._race(RaceKind.READ_WRITE, name, (reader, rcode, rat, _READ), (tid, code, at, _WRITE))
-
-    def _check(self, tid: int, op: Op, cell: _Cell, name: str, frame: FrameType | None) -> None:
+    def _check(self, tid: int, op: Op, cell: Cell, name: str, frame: FrameType | None, atomic: bool) -> None:
         """Report conflicts of an access with ``cell`` without recording the access there."""
         clock = self._clocks.get(tid) or self._thread(tid)
         code, at = (None, 0) if frame is None else (frame.f_code, frame.f_lasti)
-        writer = cell[0]
-        if writer != tid and writer >= 0 and cell[1] > vclock.get(clock, writer):
-            kind = RaceKind.WRITE_WRITE if op is _WRITE else RaceKind.READ_WRITE
-            self._race(kind, name, (writer, cell[2], cell[3], _WRITE), (tid, code, at, op))
-        if op is not _WRITE:
-            return
-        reader = cell[4]
-        if reader >= 0:
-            if reader != tid and cell[5] > vclock.get(clock, reader):
-                self._race(RaceKind.READ_WRITE, name, (reader, cell[6], cell[7], _READ), (tid, code, at, op))
-        elif cell[8] is not None:
-            self._check_shared_reads(tid, clock, cell[8], name, code, at)
+        self._conflicts(tid, clock, op, cell, name, code, at, atomic)
 
     def _slice_access(self, tid: int, op: Op, loc: tuple[Hashable, Any], name: str, frame: FrameType | None) -> None:
         container, piece = loc
@@ -290,9 +344,10 @@ class RaceDetector:
                 for index in indices:
                     self.access(tid, op, (container, index), name, frame)
                 return
-        self._whole_access(tid, op, container, name, frame)
+        self._whole_access(tid, op, container, name, frame, False)
 
-    def _whole_access(self, tid: int, op: Op, container: Hashable, name: str, frame: FrameType | None) -> None:
+    def _whole_access(self, tid: int, op: Op, container: Hashable, name: str, frame: FrameType | None,
+                      atomic: bool) -> None:
         """An access of all of a container: it conflicts with the access of any part of it."""
         loc = (container, WHOLE)
         clock = self._clocks.get(tid) or self._thread(tid)
@@ -300,9 +355,9 @@ class RaceDetector:
         cell = self._shadow.get(loc)
         if cell is not None:  # the same epoch as the recorded access: nothing new
             if op is _WRITE:
-                if cell[0] == tid and cell[1] == now:
+                if cell.writer == tid and cell.wclock == now and cell.watomic <= atomic:
                     return
-            elif cell[4] == tid and cell[5] == now:
+            elif cell.reader == tid and cell.rclock == now and cell.ratomic <= atomic:
                 return
         members = self._wholes.get(container)
         if members is None:
@@ -314,17 +369,18 @@ class RaceDetector:
         for key in members:
             member = self._shadow.get(key)
             if member is not None:
-                self._check(tid, op, member, name, frame)
-        self._record(tid, op, loc, name, frame)
+                self._check(tid, op, member, name, frame, atomic)
+        self._record(tid, op, loc, name, frame, atomic)
 
-    def _index_under_whole(self, tid: int, op: Op, loc: tuple[Hashable, Hashable], name: str, frame: FrameType | None) -> None:
+    def _index_under_whole(self, tid: int, op: Op, loc: tuple[Hashable, Hashable], name: str,
+                           frame: FrameType | None, atomic: bool) -> None:
         container = loc[0]
         if loc[1] is WHOLE:
             return
         self._wholes[container].add(loc)
         cell = self._shadow.get((container, WHOLE))
         if cell is not None:
-            self._check(tid, op, cell, name, frame)
+            self._check(tid, op, cell, name, frame, atomic)
 
     def forget(self, objects: set[int]) -> None:
         """Drop the shadow memory of dead objects (by ``id``) before their ids are reused."""
@@ -333,6 +389,8 @@ class RaceDetector:
             del shadow[key]
         for container in objects & self._wholes.keys():
             del self._wholes[container]
+        for obj in objects & self._atomics.keys():
+            del self._atomics[obj]
 
     # -- reports --------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from racelab.errors import ScenarioError
 from racelab.instrument.rewrite import declared_instrumentation, rewrite
 from racelab.instrument import runtime
 
+_MISSING = object()
 _ENGINE = ("racelab._core", "racelab.sync", "racelab.instrument", "racelab.strategies", "racelab.detect",
            "racelab.errors", "racelab.atomic", "racelab.cli")
 
@@ -69,6 +70,30 @@ class _Finder(importlib.abc.MetaPathFinder):
         return spec
 
 
+_real_exec = exec
+
+
+def _dataclass_exec(source: Any, globals: Any = None, locals: Any = None) -> None:
+    """``exec`` as ``dataclasses`` calls it to make a class's ``__init__``, ``__eq__``,
+    ``__repr__``, ...: instrumented when the class comes from an instrumented module, so
+    that the generated methods' accesses are seen like the class's own."""
+    if isinstance(source, str) and isinstance(globals, dict) and globals.get("__name__") in runtime.INSTRUMENTED:
+        try:
+            source = compile_instrumented(source, "<string>")
+        except SyntaxError:
+            pass
+        else:
+            _note_generated(source)
+    _real_exec(source, globals, locals)
+
+
+def _note_generated(code: Any) -> None:
+    runtime.GENERATED.add(code)
+    for const in code.co_consts:
+        if hasattr(const, "co_consts"):
+            _note_generated(const)
+
+
 class Instrumentation:
     """Instrument ``names`` (module or package names) while active."""
 
@@ -85,6 +110,10 @@ class Instrumentation:
             if self._finder.wanted(name):
                 del sys.modules[name]
         sys.meta_path.insert(0, self._finder)
+        import dataclasses
+
+        self._dataclass_exec = vars(dataclasses).get("exec", _MISSING)
+        dataclasses.exec = _dataclass_exec  # type: ignore[attr-defined]
         return self
 
     def add_path(self, directory: str) -> None:
@@ -96,6 +125,12 @@ class Instrumentation:
             sys.meta_path.remove(self._finder)
         except ValueError:
             pass
+        import dataclasses
+
+        if self._dataclass_exec is _MISSING:
+            vars(dataclasses).pop("exec", None)
+        else:
+            dataclasses.exec = self._dataclass_exec  # type: ignore[attr-defined]
         assert self._saved_modules is not None and self._saved_path is not None
         for name in list(sys.modules):
             if name not in self._saved_modules:

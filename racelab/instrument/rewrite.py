@@ -626,7 +626,10 @@ class _Rewriter(ast.NodeTransformer):
         node.right = self.visit(node.right)
         if isinstance(node.op, ast.Mod) and isinstance(node.left, (ast.Constant, ast.JoinedStr)) \
                 and isinstance(getattr(node.left, "value", ""), (str, bytes)):
-            node.right = self._announce("wr", node.right)
+            if isinstance(node.right, ast.Tuple):
+                node.right.elts = [self._announce("wr", e) for e in node.right.elts]
+            else:
+                node.right = self._announce("wr", node.right)
         return node
 
     def visit_Starred(self, node: ast.Starred) -> ast.AST:

@@ -54,6 +54,7 @@ import _thread
 import array
 import builtins
 import collections
+import dataclasses
 import gc
 import operator
 import sys
@@ -185,15 +186,31 @@ def _announce(ex: control.Execution, task: control.Task, op: Op, loc: Any, name:
     not ``loc``; ``atomic``: one call of a built-in container's C code, see ``_report``)."""
     if ex.in_engine:
         return
-    if ex.solo and not ex.verbose:
-        ex.solo_step(task)
-        return
     write = op is _WRITE
+    if ex.solo and not ex.verbose:
+        ex.solo_step(task, write)
+        return
     ex.schedule(task, loc if key is None else key, write, write)
     if ex.verbose:
-        ex.record_point(task, f"{op.value} {name}", name, _getframe(depth))
+        ex.record_point(task, f"{op.value} {name}", name, program_frame(_getframe(depth)))
     if ex.observers and not ex.solo:
         _report(ex, task, op, loc, name, obj, depth + 1, atomic)
+
+
+#: Code that instrumented modules generate at run time (``dataclasses``' methods): an access
+#: made there is reported at the line that called it.
+GENERATED: set[Any] = set()
+
+
+_GENERATOR_FILES = frozenset({dataclasses.__file__})
+
+
+def program_frame(frame: Any) -> Any:
+    """``frame``, or the first frame above it outside generated code (and the wrappers of the
+    module that generated it: ``dataclasses``' recursion guard around ``__repr__``)."""
+    while frame is not None and (frame.f_code in GENERATED or frame.f_code.co_filename in _GENERATOR_FILES):
+        frame = frame.f_back
+    return frame
 
 
 def _report(ex: control.Execution, task: control.Task, op: Op, loc: Any, name: str, obj: Any, depth: int,
@@ -206,13 +223,11 @@ def _report(ex: control.Execution, task: control.Task, op: Op, loc: Any, name: s
     ex.track(obj)
     ex.in_engine = True
     try:
-        if atomic:
-            for obs in ex.observers:
-                obs.atomic(task.tid, loc[0])
-        else:
-            frame = _getframe(depth)
-            for obs in ex.observers:
-                obs.access(task.tid, op, loc, name, frame)
+        frame = _getframe(depth)
+        if GENERATED:
+            frame = program_frame(frame)
+        for obs in ex.observers:
+            obs.access(task.tid, op, loc, name, frame, None, atomic)
     finally:
         ex.in_engine = False
 
@@ -238,17 +253,27 @@ def _engine_type(tp: type) -> bool:
 def _live_access(op: Op, loc: Any, name: str, obj: Any, depth: int = 2, atomic: bool = False) -> None:
     live = control.live
     if live is not None:
-        if atomic:
-            live.atomic(-1, loc[0])
-        else:
-            live.access(-1, op, loc, name, _getframe(depth), obj)
+        frame = _getframe(depth)
+        if GENERATED:
+            frame = program_frame(frame)
+        live.access(-1, op, loc, name, frame, obj, atomic)
 
 
 def _short(value: Any) -> str:
+    """``repr(value)`` for a trace, cut short. A ``__repr__`` of the program's runs as part of
+    racelab's bookkeeping: its accesses are no scheduling points (a verbose replay must make
+    the same decisions as the run it replays)."""
+    ex = control._active
+    busy = ex is not None and ex.in_engine
+    if ex is not None:
+        ex.in_engine = True
     try:
         text = repr(value)
     except Exception:  # noqa: BLE001 - a broken __repr__ must not break the trace
         text = f"<{type(value).__name__}>"
+    finally:
+        if ex is not None:
+            ex.in_engine = busy
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -630,7 +655,7 @@ def _item_event(op: Op, obj: Any, key: Any, src: str, delete: bool = False) -> A
 
 
 def _item(ex: control.Execution, task: control.Task, op: Op, obj: Any, key: Any, src: str,
-          delete: bool = False) -> bool:
+          delete: bool = False, depth: int = 3) -> bool:
     event = _item_event(op, obj, key, src, delete)
     if event is None:
         return False
@@ -638,19 +663,19 @@ def _item(ex: control.Execution, task: control.Task, op: Op, obj: Any, key: Any,
     name = _item_name(src, key)
     if delete:
         name = "del " + name
-    _announce(ex, task, op, loc, name, obj, dkey, depth=3)
+    _announce(ex, task, op, loc, name, obj, dkey, depth=depth)
     if grows and ex.observers and not ex.solo and not ex.in_engine:
-        _report(ex, task, _WRITE, (loc[0], SIZE), f"{src} (size)", obj, 3)
+        _report(ex, task, _WRITE, (loc[0], SIZE), f"{src} (size)", obj, depth)
     return True
 
 
-def _live_item(op: Op, obj: Any, key: Any, src: str, delete: bool = False) -> None:
+def _live_item(op: Op, obj: Any, key: Any, src: str, delete: bool = False, depth: int = 3) -> None:
     event = _item_event(op, obj, key, src, delete)
     if event is not None:
         loc, _, grows = event
-        _live_access(op, loc, _item_name(src, key), obj, 3)
+        _live_access(op, loc, _item_name(src, key), obj, depth)
         if grows:
-            _live_access(_WRITE, (loc[0], SIZE), f"{src} (size)", obj, 3)
+            _live_access(_WRITE, (loc[0], SIZE), f"{src} (size)", obj, depth)
 
 
 def _peek(obj: Any, key: Any) -> str:
@@ -666,15 +691,15 @@ def _peek(obj: Any, key: Any) -> str:
     return ""
 
 
-def ri(obj: Any, key: Any, src: str) -> Any:
+def ri(obj: Any, key: Any, src: str, _depth: int = 3) -> Any:
     """Before the caller's frame reads ``obj[key]``: returns ``obj``."""
     ex = control._active
     if ex is None:
         if control.live is not None:
-            _live_item(_READ, obj, key, src)
+            _live_item(_READ, obj, key, src, False, _depth)
         return obj
     task = getattr(_tls, "task", None)
-    if task is not None and _item(ex, task, _READ, obj, key, src) and ex.verbose:
+    if task is not None and _item(ex, task, _READ, obj, key, src, False, _depth) and ex.verbose:
         text = _peek(obj, key)
         if text:
             ex.note_value(text)
@@ -880,6 +905,10 @@ class SharedIterator:
         return self
 
     def __next__(self) -> Any:
+        return self.step(3)
+
+    def step(self, depth: int) -> Any:
+        """The next item; ``depth``: how far up the program's frame is."""
         ex = control._active
         if ex is not None:
             task = getattr(_tls, "task", None)
@@ -887,7 +916,7 @@ class SharedIterator:
                 target = self._target
                 cid = _owner_id(ex, target)
                 _announce(ex, task, _READ, (cid, WHOLE), f"next item of {self._src or _anonymous(target, cid)}",
-                          target, cid, 2, True)
+                          target, cid, depth, True)
         return next(self._it)
 
     def __length_hint__(self) -> int:
@@ -926,7 +955,7 @@ def _generator_point(gen: Any) -> None:
     if task is None or ex.in_engine:
         return
     if ex.solo and not ex.verbose:
-        ex.solo_step(task)
+        ex.solo_step(task, False)
         return
     ex.schedule(task, id(gen), True)
     if ex.verbose:
@@ -979,6 +1008,13 @@ def rv(obj: Any, src: str = "") -> Any:
 
 def nx(gen: Any, *default: Any) -> Any:
     """``next(gen[, default])``."""
+    if type(gen) is SharedIterator:
+        try:
+            return gen.step(3)
+        except StopIteration:
+            if default:
+                return default[0]
+            raise
     if type(gen) is not types.GeneratorType:
         return next(gen, *default)
     _generator_point(gen)
@@ -1003,7 +1039,7 @@ _DICT_RULES = {
     "__sizeof__": "S", "most_common": "R", "elements": "R", "total": "R", "__getattribute__": "n",
 }
 _LIST_RULES = {
-    "__getitem__": "r", "__len__": "S", "index": "R", "count": "R", "copy": "R", "__iter__": "R",
+    "append": "end", "pop": "lpop", "__getitem__": "r", "__len__": "S", "index": "R", "count": "R", "copy": "R", "__iter__": "R",
     "__reversed__": "R", "__contains__": "R", "__eq__": "R", "__ne__": "R", "__lt__": "R", "__le__": "R",
     "__gt__": "R", "__ge__": "R", "__add__": "R", "__mul__": "R", "__repr__": "R", "__str__": "R",
     "__format__": "R", "__reduce__": "R", "__reduce_ex__": "R", "__sizeof__": "S", "__setitem__": "w",
@@ -1033,6 +1069,13 @@ def _container_call(rule: str, target: Any, name: str, args: tuple[Any, ...], de
     op, part, grows = _READ, WHOLE, False
     if rule == "n":
         pass
+    elif rule == "end":  # an append: the index after the last, and the size
+        op, part, grows = _WRITE, len(target), True
+    elif rule == "lpop":  # ``pop()``: the last index and the size; ``pop(i)`` shifts the rest
+        if not args or (type(args[0]) is int and args[0] in (-1, len(target) - 1)):
+            op, part, grows = _WRITE, max(len(target) - 1, 0), True
+        else:
+            op = _WRITE
     elif rule == "S":
         part = SIZE
     elif rule == "R":
@@ -1063,9 +1106,13 @@ def _container_call(rule: str, target: Any, name: str, args: tuple[Any, ...], de
     if ex is None:
         live = control.live
         if live is not None:
-            live.atomic(-1, cid)
+            frame = _getframe(depth)
+            live.access(-1, op, loc, what, frame, target, True)
+            if grows:
+                live.access(-1, _WRITE, (cid, SIZE), what, frame, target, True)
             for arg in reads:
-                live.atomic(-1, id(container_of(arg)))
+                other = container_of(arg)
+                live.access(-1, _READ, (id(other), WHOLE), what, frame, other, True)
         return
     task = getattr(_tls, "task", None)
     if task is None:
@@ -1181,6 +1228,8 @@ def _table_call(rule: str, args: tuple[Any, ...]) -> None:
         if i >= len(args):
             break
         target = container_of(args[i])
+        if target is None and letter == "R":
+            _object_read(args[i])
         if target is None or letter == "-":
             continue
         if letter in "rwd" and i + 1 < len(args):
@@ -1194,6 +1243,21 @@ def _table_call(rule: str, args: tuple[Any, ...]) -> None:
             _container_call("W", target, "(in place)", (), 4)
         elif letter in "Rr":
             _container_call("R", target, "(read)", (), 4)
+
+
+def _object_read(obj: Any) -> None:
+    """A copy (``copy.copy``, ``pickle.dumps``, ...) of an object reads all its attributes."""
+    if isinstance(obj, (type, _ModuleType)) or type(obj) in _IMMUTABLE or _engine_type(type(obj)):
+        return
+    if _instance_dict(obj) is None and not getattr(type(obj), "__slots__", None):
+        return
+    ex = control._active
+    if ex is None:
+        _live_access(_READ, (id(obj), WHOLE), f"contents of {type(obj).__name__}", obj, 4)
+        return
+    task = getattr(_tls, "task", None)
+    if task is not None:
+        _announce(ex, task, _READ, (id(obj), WHOLE), f"contents of {type(obj).__name__}", obj, id(obj), 4)
 
 
 def _table() -> dict[int, str]:
@@ -1412,9 +1476,9 @@ class _Getter:
     def __call__(self, obj: Any) -> Any:
         for key in self.keys:
             if self.items:
-                ri(obj, key, "itemgetter")
+                ri(obj, key, "itemgetter", 4)
             elif type(key) is str and "." not in key:
-                ra(obj, key)
+                ra(obj, key, 3)
         return self.getter(obj)
 
     def __repr__(self) -> str:
@@ -1456,7 +1520,7 @@ def _name_point(op: Op, loc: Any, name: str, obj: Any) -> bool:
     if task is None or ex.in_engine:
         return False
     if ex.solo and not ex.verbose:
-        ex.solo_step(task)
+        ex.solo_step(task, op is _WRITE)
         return False
     ex.schedule(task, loc, op is _WRITE, op is _WRITE)
     if ex.verbose:

@@ -215,9 +215,11 @@ def normalized(det: Detector, names: dict[int, str]) -> dict[str, Any]:
 
     cells = {}
     for (obj, attr), cell in race._shadow.items():
-        reads = None if cell[8] is None else {tid: (clock, code(c)) for tid, (clock, c, _) in cell[8].items()}
-        read = (cell[4], cell[5], code(cell[6])) if cell[4] >= 0 else None  # (fields 5-7 are dead then)
-        cells[(names[obj], attr)] = (cell[0], cell[1], code(cell[2]), read, reads)
+        writer, wclock, wcode, watomic, read, shared = cell.state()
+        reads = None if shared is None else {tid: (clock, code(c), a) for tid, (clock, c, _, a) in shared.items()}
+        if read is not None:
+            read = (read[0], read[1], code(read[2]), read[3])
+        cells[(names[obj], attr)] = (writer, wclock, code(wcode), watomic, read, reads)
     races = [
         (str(r.kind), r.location, [(a.thread, LINES.get(a.line, a.line), str(a.op)) for a in (r.first, r.second)])
         for r in det.races
@@ -284,7 +286,7 @@ def test_aa_leaves_a_failing_operation_to_the_general_form(detector: Detector) -
     with pytest.raises(ZeroDivisionError):
         f_aug(box, "value", operator.ifloordiv, 0)
     (cell,) = detector.race._shadow.values()
-    assert cell[0] == -1 and cell[4] == 0  # read, never written
+    assert cell.writer == -1 and cell.reader == 0  # read, never written
 
 
 def test_aa_writes_in_the_epoch_after_a_release_inside_the_operation(detector: Detector) -> None:
@@ -294,8 +296,8 @@ def test_aa_writes_in_the_epoch_after_a_release_inside_the_operation(detector: D
     f_aug(box, "value", operator.iadd, 1)
     cell = detector.race._shadow[(id(box), "value")]
     me = 0
-    assert cell[0] == me and cell[1] == detector.race._clocks[me][me]  # the write: after the release
-    assert cell[4] == -1
+    assert cell.writer == me and cell.wclock == detector.race._clocks[me][me]  # the write: after the release
+    assert cell.reader == -1
 
 
 def test_lock_state_kept_on_a_lock_is_dropped_with_its_run() -> None:
