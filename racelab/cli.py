@@ -40,7 +40,11 @@ def add_exploration_options(p: argparse.ArgumentParser, *, with_budget: bool = T
                    help="scheduling steps of one execution before it counts as a livelock (default 20000)")
     p.add_argument("--max-threads", type=positive_int, metavar="N", help="threads a scenario may start (default 64)")
     p.add_argument("--instrument", action="append", default=[], metavar="MODULE",
-                   help="also instrument this module or package (repeatable)")
+                   help="also instrument this installed module or package (repeatable; the modules of "
+                        "the scenario's own project are instrumented without asking)")
+    p.add_argument("--no-instrument", action="append", default=[], metavar="MODULE",
+                   help="do not instrument this module or package of the project (repeatable); "
+                        "what it does unseen makes the verdict inconclusive")
     p.add_argument("--fail-on-race", action="store_true", default=None, help="a data race is a failure")
     p.add_argument("--no-races", dest="detect", action="store_false", default=None,
                    help="do not run the race and lock-order detectors")
@@ -53,7 +57,8 @@ def settings_from(args: argparse.Namespace) -> Any:
     fields = ("strategy", "seed", "max_schedules", "time_limit", "preemption_bound", "depth", "max_steps",
               "max_threads", "fail_on_race", "detect")
     values = {f: getattr(args, f, None) for f in fields}
-    return Settings(instrument=tuple(getattr(args, "instrument", ()) or ()), **values)
+    return Settings(instrument=tuple(getattr(args, "instrument", ()) or ()),
+                    no_instrument=tuple(getattr(args, "no_instrument", ()) or ()), **values)
 
 
 def positive_int(text: str) -> int:
@@ -87,6 +92,8 @@ def _replay_extra(args: argparse.Namespace) -> list[str]:
     extra = []
     for name in getattr(args, "instrument", ()) or ():
         extra += ["--instrument", name]
+    for name in getattr(args, "no_instrument", ()) or ():
+        extra += ["--no-instrument", name]
     return extra
 
 
@@ -105,6 +112,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
     if args.json:
         print(report.to_json(results, __version__))
     else:
+        if getattr(args, "verbose", False):
+            modules = list(dict.fromkeys(m for r in results for m in r.instrumented))
+            print(f"instrumented modules: {', '.join(modules) or 'none'}")
         report.render_summary(results, sys.stdout)
     return 1 if any(r.verdict == "fail" for r in results) else 0
 
@@ -142,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     p = sub.add_parser("explore", help="explore the schedules of scenario files")
     p.add_argument("targets", nargs="+", metavar="TARGET", help="a file, FILE::NAME, or a directory")
+    p.add_argument("-v", "--verbose", action="store_true", help="also list the modules that were instrumented")
     add_exploration_options(p)
     p.set_defaults(func=cmd_explore)
     p = sub.add_parser("replay", help="run exactly one schedule from its token and print its trace")

@@ -38,7 +38,6 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from racelab.errors import ScenarioError, UsageError
 from racelab.instrument import hook
-from racelab.instrument import runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,7 +80,7 @@ def _fresh_namespace(func: Callable[..., Any], code: types.CodeType) -> dict[str
         spec = getattr(original, "__spec__", None)
         if spec is not None:
             module.__spec__ = spec
-    runtime.mark_instrumented(func.__module__, code.co_filename)
+    hook.note_instrumented(func.__module__, code.co_filename)
     try:
         with _outside_hypothesis_test():
             exec(code, module.__dict__)

@@ -52,14 +52,18 @@ class Settings:
     detect: bool | None = None
     shrink: bool | None = None
     instrument: tuple[str, ...] = ()
+    #: Modules of the program's own project that are *not* to be instrumented.
+    no_instrument: tuple[str, ...] = ()
 
     def over(self, base: "Settings") -> "Settings":
-        """These settings where given, ``base`` elsewhere."""
+        """These settings where given, ``base`` elsewhere (module lists: both)."""
         values = {}
         for f in dataclasses.fields(self):
             mine = getattr(self, f.name)
-            values[f.name] = (tuple(base.instrument) + tuple(mine)) if f.name == "instrument" else (
-                getattr(base, f.name) if mine is None else mine)
+            if f.name in ("instrument", "no_instrument"):
+                values[f.name] = tuple(getattr(base, f.name)) + tuple(mine)
+            else:
+                values[f.name] = getattr(base, f.name) if mine is None else mine
         return Settings(**values)
 
     def value(self, name: str) -> Any:
@@ -120,11 +124,13 @@ class ScenarioResult:
     #: What the explored executions did that racelab could not see (one line each); any
     #: entry makes the verdict ``inconclusive`` when nothing failed.
     unseen: tuple[str, ...] = ()
+    #: The modules that were instrumented for it (its own file included).
+    instrumented: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "verdict": self.verdict, "exhausted": self.exhausted,
                 "schedules": self.schedules, "elapsed_s": round(self.elapsed_s, 4),
-                "unseen": list(self.unseen),
+                "unseen": list(self.unseen), "instrumented": list(self.instrumented),
                 "failure": None if self.failure is None else self.failure.to_json(),
                 "races": [r.to_json() if hasattr(r, "to_json") else r for r in self.races],
                 "lock_order": [c.to_json() if hasattr(c, "to_json") else c for c in self.lock_order],
@@ -207,24 +213,41 @@ def _specs_in(module: Any, path: str, only: str | None, strict: bool = True) -> 
 
 
 class _World:
-    """Patches, instrumentation and the imported scenario modules of one explore call."""
+    """Patches, instrumentation and the imported scenario modules of one explore call.
 
-    def __init__(self, instrument: Sequence[str]) -> None:
+    Instrumented: the modules named in ``instrument``, and every module of the program's
+    own project (``hook.project_roots`` of ``files``) but those in ``exclude``.
+    """
+
+    def __init__(self, instrument: Sequence[str], files: Sequence[str] = (), exclude: Sequence[str] = ()) -> None:
         self.instrument = list(instrument)
+        self.files = [os.path.abspath(f) for f in files]
+        self.exclude = list(exclude)
 
     def __enter__(self) -> "_World":
         self.patcher = Patcher()
-        self.hook = hook.Instrumentation(self.instrument)
+        self._saved_path = list(sys.path)
+        for f in self.files:  # (first: the roots include the scenarios' own directories)
+            if os.path.dirname(f) not in sys.path:
+                sys.path.insert(0, os.path.dirname(f))
+        self.hook = hook.Instrumentation(self.instrument, hook.project_roots(self.files), self.exclude)
         self.hook.__enter__()
         try:
+            self.hook.check_names()
             from racelab import sync
 
             sync.install(self.patcher)
         except BaseException:
             self.patcher.undo()
             self.hook.__exit__(None, None, None)
+            sys.path[:] = self._saved_path
             raise
         return self
+
+    @property
+    def instrumented(self) -> tuple[str, ...]:
+        """The modules instrumented so far (scenario files included), in import order."""
+        return tuple(self.hook.loaded)
 
     def load(self, path: str, only: str | None, strict: bool = True) -> list[ScenarioSpec]:
         self.hook.add_path(os.path.dirname(os.path.abspath(path)))
@@ -240,6 +263,7 @@ class _World:
     def __exit__(self, *exc: object) -> None:
         self.patcher.undo()
         self.hook.__exit__(None, None, None)
+        sys.path[:] = self._saved_path
 
 
 def _instrument_for(files: Sequence[str], settings: Settings) -> list[str]:
@@ -254,7 +278,7 @@ def load_scenarios(target: str) -> list[ScenarioSpec]:
     path, only = _split_target(target)
     files = _files(path)
     specs: list[ScenarioSpec] = []
-    with _World(_instrument_for(files, Settings())) as world:
+    with _World(_instrument_for(files, Settings()), files) as world:
         for f in files:
             specs.extend(world.load(f, only))
     return specs
@@ -464,12 +488,14 @@ def iterate(target: str, settings: Settings | None = None) -> Iterator[ScenarioR
     path, only = _split_target(target)
     files = _files(path)
     found = 0
-    with _World(_instrument_for(files, settings)) as world:
+    with _World(_instrument_for(files, settings), files, settings.no_instrument) as world:
         for f in files:
             for spec in world.load(f, only, strict=len(files) == 1):
                 found += 1
                 effective = settings.over(spec.settings)
-                yield _Search(spec, effective).run()
+                result = _Search(spec, effective).run()
+                result.instrumented = world.instrumented
+                yield result
     if not found and only is not None:
         raise UsageError(f"no scenario named {only!r} in {_display(path)}")
     if not found:
@@ -489,8 +515,10 @@ def explore_function(func: Callable[[], Any], settings: Settings | None = None, 
     spec = ScenarioSpec(id or f"{func.__module__}::{func.__qualname__}", inspect.getfile(func), func.__name__, func,
                         inspect.getdoc(func) or "", getattr(func, "__racelab_settings__", Settings()),
                         outcomes or getattr(func, "__racelab_outcomes__", {}))
-    with _World(settings.instrument):
-        return _Search(spec, settings.over(spec.settings)).run()
+    with _World(settings.instrument, [spec.path], settings.no_instrument) as world:
+        result = _Search(spec, settings.over(spec.settings)).run()
+        result.instrumented = world.instrumented
+        return result
 
 
 def replay(target: str, token: str, settings: Settings | None = None) -> ScenarioResult:
@@ -499,7 +527,7 @@ def replay(target: str, token: str, settings: Settings | None = None) -> Scenari
     choices = schedule.decode(token)
     path, only = _split_target(target)
     files = _files(path)
-    with _World(_instrument_for(files, settings)) as world:
+    with _World(_instrument_for(files, settings), files, settings.no_instrument) as world:
         specs = world.load(files[0], only)
         if len(specs) != 1:
             raise UsageError(f"replay needs one scenario: name it as {_display(path)}::NAME "

@@ -55,6 +55,7 @@ import array
 import builtins
 import collections
 import dataclasses
+import functools
 import gc
 import operator
 import sys
@@ -1440,6 +1441,23 @@ def checked_callable(ex: control.Execution, task: control.Task, fn: Any) -> Any:
         if code is None or code.co_filename not in _INSTRUMENTED_FILES:
             _unseen_call(ex, task, module, getattr(fn, "__qualname__", repr(fn)))
     return fn
+
+
+def foreign_entry(fn: Any) -> None:
+    """A controlled thread (or an executor's task) starts by calling ``fn``: code of a module
+    that is not instrumented makes the verdict inconclusive (``checked_callable``)."""
+    ex = control._active
+    task = None if ex is None else getattr(_tls, "task", None)
+    if ex is None or task is None or fn is None:
+        return
+    target = getattr(fn, "__func__", fn)
+    while isinstance(target, functools.partial):
+        target = target.func
+    module = getattr(target, "__module__", None)
+    if _origin(module) == _ORIGIN_OTHER:
+        code = getattr(target, "__code__", None)
+        if code is None or code.co_filename not in _INSTRUMENTED_FILES:
+            _unseen_call(ex, task, module or "?", getattr(target, "__qualname__", repr(target)))
 
 
 def cf(fn: Any) -> Any:

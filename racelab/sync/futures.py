@@ -102,6 +102,9 @@ class ThreadPoolExecutor(_cf.Executor):
             ex.hb_acquire(task, ("submit", id(future)))
             if not future.set_running_or_notify_cancel():
                 continue
+            from racelab.instrument.runtime import foreign_entry
+
+            foreign_entry(fn)
             try:
                 result = fn(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001 - the future carries it

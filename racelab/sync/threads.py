@@ -39,6 +39,10 @@ def start(self: Any) -> None:
 
     def body() -> None:
         ex.task_started(child)
+        from racelab.instrument.runtime import foreign_entry
+
+        run = type(self).run
+        foreign_entry(getattr(self, "_target", None) if run is _threading.Thread.run else run)
         try:
             self.run()
         finally:
