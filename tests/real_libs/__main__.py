@@ -6,6 +6,7 @@ From the repository root::
     python -m tests.real_libs cachetools live         # plain, then live only
     python -m tests.real_libs cachetools live --full  # and every differing test's whole report
     python -m tests.real_libs cachetools --reuse      # show the last runs again, run none
+    python -m tests.real_libs boltons live -k "not test_seqguiderator"   # a part of the suite
     python -m tests.real_libs --list                  # the libraries, their suites and stresses
 
 Each run keeps its directory (``--workdir``, by default ``/tmp/racelab-difftest``):
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the libraries and exit")
     parser.add_argument("--full", action="store_true", help="print the whole report of every differing test")
     parser.add_argument("--timeout", type=float, help="wall-clock limit of each run, in seconds")
+    parser.add_argument("-k", dest="select", metavar="EXPRESSION", help="pytest's -k, in every run")
+    parser.add_argument("--deselect", action="append", default=[], metavar="NODEID",
+                        help="pytest's --deselect, in every run (repeatable)")
     parser.add_argument("--reuse", action="store_true",
                         help="read the runs already in the workdir instead of running again (where there are some)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "racelab-difftest")
@@ -68,7 +72,8 @@ def _run(library: "harness.Library", mode: str, args: argparse.Namespace) -> har
     if args.reuse and (workdir / "status.json").is_file():
         return harness.read_run(library, mode, workdir)
     print(f"{library.name} {mode}: running in {workdir} ...", file=sys.stderr, flush=True)
-    run = harness.run_suite(library, mode, workdir, args.timeout)
+    extra = (["-k", args.select] if args.select else []) + [f"--deselect={test}" for test in args.deselect]
+    run = harness.run_suite(library, mode, workdir, args.timeout, extra)
     print(f"  {run.summary()}\n  command (from {workdir / 'src'}): {shlex.join(run.command)}",
           file=sys.stderr, flush=True)
     return run

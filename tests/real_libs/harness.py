@@ -1,7 +1,7 @@
 """Run a library's own test suite in one mode and compare the outcomes with the plain run.
 
-Three modes, each a fresh process with a hard wall-clock timeout (a hang fails, it never
-blocks CI):
+Three modes, each a fresh process with a hard wall-clock timeout (``timeout_for``: a hang
+fails, it never blocks CI; the process is killed with everything it started):
 
 ``plain``    ``python -m pytest TESTS``
 ``live``     ``racelab run --instrument LIB -m pytest TESTS``: the library instrumented, the
@@ -33,7 +33,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -41,13 +41,11 @@ from typing import Any, Sequence
 import racelab
 
 from . import fetch
-from .libraries import Library
+from .libraries import PLAIN_BUDGET, Library
 
 MODES = ("plain", "live", "explore")
 PLUGIN_DIR = Path(__file__).parent / "plugin"
 RACELAB_DIR = Path(racelab.__file__).resolve().parent
-#: Wall-clock limits of one run (seconds), per mode; ``$RACELAB_DIFFTEST_TIMEOUT`` scales them.
-TIMEOUTS = {"plain": 120.0, "live": 300.0, "explore": 300.0}
 _PASSED = "passed"
 #: When a test reports several outcomes (one per phase), the worst counts.
 _RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 1, "failed": 2, "error": 3}
@@ -101,9 +99,11 @@ class SuiteRun:
         return text + (f" [{self.problem}]" if self.problem else "")
 
 
-def timeout_for(mode: str) -> float:
+def timeout_for(library: Library, mode: str) -> float:
+    """The wall-clock limit of one run: the library's budget (``PLAIN_BUDGET`` plain), times
+    ``$RACELAB_DIFFTEST_TIMEOUT_SCALE`` (default 1: a slower machine may raise it)."""
     scale = float(os.environ.get("RACELAB_DIFFTEST_TIMEOUT_SCALE", "1"))
-    return TIMEOUTS[mode] * scale
+    return (PLAIN_BUDGET if mode == "plain" else library.budget) * scale
 
 
 # ---------------------------------------------------------------------------------------
@@ -181,16 +181,18 @@ def environment(library: Library, root: Path, deps: Path | None, workdir: Path) 
     return env
 
 
-def run_suite(library: Library, mode: str, workdir: Path, timeout: float | None = None) -> SuiteRun:
-    """Run ``library``'s suite in ``mode`` in a fresh copy under ``workdir`` (made empty first)."""
+def run_suite(library: Library, mode: str, workdir: Path, timeout: float | None = None,
+              extra_args: Sequence[str] = ()) -> SuiteRun:
+    """Run ``library``'s suite in ``mode`` in a fresh copy under ``workdir`` (made empty first);
+    ``extra_args`` are more pytest arguments (``-k``, ``--deselect``: for looking closer)."""
     tree, deps = prepare(library)
     if workdir.exists():
         shutil.rmtree(workdir)
     root = workdir / "src"
     shutil.copytree(tree, root, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), symlinks=True)
-    command = command_for(mode, library, pytest_args(library, root), workdir)
+    command = command_for(mode, library, [*pytest_args(library, root), *extra_args], workdir)
     (workdir / "command.json").write_text(json.dumps(command))
-    limit = timeout_for(mode) if timeout is None else timeout
+    limit = timeout_for(library, mode) if timeout is None else timeout
     env = environment(library, root, deps, workdir)
     start = time.monotonic()
     returncode, timed_out = _run(command, root, env, workdir, limit, json_stdout=mode == "explore")
@@ -217,7 +219,14 @@ def read_run(library: Library, mode: str, workdir: Path) -> SuiteRun:
 def _run(command: list[str], cwd: Path, env: dict[str, str], workdir: Path, limit: float, *,
          json_stdout: bool) -> tuple[int | None, bool]:
     """Run ``command`` in a session of its own; killed with everything it started at ``limit``.
-    Its output goes to ``run.log``, or with ``json_stdout`` to ``explore.json`` and ``stderr.log``."""
+    Its output goes to ``run.log``, or with ``json_stdout`` to ``explore.json`` and ``stderr.log``.
+
+    Where coreutils' ``timeout`` exists it wraps the command with a slightly later limit, so
+    that a run outlives the test session that started it (killed by a signal, say) by no
+    more than its own limit."""
+    guard = shutil.which("timeout")
+    if guard is not None:
+        command = [guard, "--signal=KILL", f"{limit + 30:g}", *command]
     with open(workdir / ("explore.json" if json_stdout else "run.log"), "wb") as out, \
             open(workdir / "stderr.log", "wb") as err:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
@@ -351,21 +360,32 @@ def compare(plain: SuiteRun, other: SuiteRun) -> Difference:
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 _CLASS = re.compile(r"'[A-Za-z_][\w.]*' object")
+_RECURSION = re.compile(r"(RecursionError: maximum recursion depth exceeded).*")
 
 
 def _cause(outcome: Outcome | None) -> str:
-    """What a group of failures has in common: where and how (addresses and class names
-    left out, so one difference met by many classes is one group)."""
+    """How a test failed, with what varies from one instance of a cause to the next left
+    out (addresses, class names, RecursionError's variants), so that one difference met by
+    many tests and classes makes one group."""
     if outcome is None:
         return "(not run)"
     if outcome.outcome not in ("failed", "error"):
         return f"({outcome.outcome})"
-    crash = _CLASS.sub("'…' object", _ADDRESS.sub("0x…", outcome.crash)) or f"({outcome.outcome}, no message)"
-    return f"{outcome.where}: {crash}" if outcome.where else crash
+    crash = _CLASS.sub("'…' object", _ADDRESS.sub("0x…", outcome.crash))
+    return _RECURSION.sub(r"\1", crash) or f"({outcome.outcome}, no message)"
+
+
+def causes(diff: Difference) -> list[tuple[str, list[str]]]:
+    """The tests that pass plain but not in the other mode, grouped by ``_cause``, largest first."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for test in diff.lost:
+        groups[_cause(diff.other.tests.get(test))].append(test)
+    return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
 
 
 def render(diff: Difference, *, examples: int = 3, lines: int = 12) -> str:
-    """The differing tests, grouped by where and how they failed, with a failure's lines each."""
+    """The differing tests grouped by how they failed, with where (the innermost frame outside
+    racelab, and how many tests failed there) and the end of one failure report per group."""
     other = diff.other
     out = [diff.plain.summary(), other.summary()]
     if other.problem:
@@ -377,12 +397,13 @@ def render(diff: Difference, *, examples: int = 3, lines: int = 12) -> str:
         return "\n".join(out)
     out.append(f"{len(diff.lost)} test(s) pass plain but not {other.mode}; "
                f"{len(diff.gained)} pass {other.mode} but not plain")
-    groups: dict[str, list[str]] = defaultdict(list)
-    for test in diff.lost:
-        groups[_cause(other.tests.get(test))].append(test)
-    for cause, tests in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+    for cause, tests in causes(diff):
         out.append("")
         out.append(f"== {len(tests)} x {cause}")
+        wheres = Counter(other.tests[test].where for test in tests if test in other.tests and other.tests[test].where)
+        if wheres:
+            out.append("   at " + ", ".join(f"{where} ({n})" for where, n in wheres.most_common(6))
+                       + (", ..." if len(wheres) > 6 else ""))
         for test in tests[:examples]:
             outcome = other.tests.get(test)
             out.append(f"   {test}  [{outcome.outcome if outcome else 'not run'}]")

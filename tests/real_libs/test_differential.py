@@ -24,7 +24,7 @@ MIN_PASSED = 20
 
 
 def _case(library: Library, mode: str) -> object:
-    limit = harness.timeout_for(mode) + (harness.timeout_for("plain") if mode != "plain" else 0) + 120
+    limit = harness.timeout_for(library, mode) + (harness.timeout_for(library, "plain") if mode != "plain" else 0) + 120
     return pytest.param((library.name, mode), id=f"{library.name}-{mode}", marks=pytest.mark.timeout(limit))
 
 

@@ -205,7 +205,7 @@ def test_differences_are_grouped_by_where_and_how_they_failed() -> None:
     diff = harness.compare(plain, live)
     assert diff.lost == ("t::a", "t::b", "t::c") and diff.gained == ("t::d",)
     text = harness.render(diff)
-    assert "== 2 x lib.py:7: AttributeError: '…' object has no attribute '__size'" in text
+    assert "== 2 x AttributeError: '…' object has no attribute '__size'\n   at lib.py:7 (2)" in text
     assert "   | E   AttributeError: 'Cache' object has no attribute '__size'" in text
     assert "== 1 x (not run)" in text
     assert "   t::d  [plain: failed] x" in text
