@@ -13,13 +13,13 @@ fails, it never blocks CI; the process is killed with everything it started):
 Each run works on a fresh copy of the extracted sdist (so no run sees what another wrote),
 with the same environment: ``PYTHONHASHSEED=0``, no bytecode written, no pytest plugins
 loaded from entry points, Hypothesis's database in the run's directory, and the plugin
-``difftest_outcomes`` recording every test's outcome to JSON. The library is imported from
+``difftest_outcomes`` recording every test's outcome as JSON lines. The library is imported from
 the copy (checked); its extra test dependencies, if any, come from a cached directory on
 ``PYTHONPATH``.
 
 Instrumentation must be transparent: the tests that pass plain must be exactly the tests
 that pass instrumented. ``compare`` says which differ and ``render`` shows them, grouped by
-the line where they failed (one group is usually one root cause).
+how they failed, with where (one group is usually one root cause).
 """
 
 from __future__ import annotations
@@ -88,10 +88,6 @@ class SuiteRun:
         for outcome in self.tests.values():
             counts[outcome.outcome] += 1
         return dict(sorted(counts.items()))
-
-    @property
-    def log(self) -> Path:
-        return self.workdir / "run.log"
 
     def summary(self) -> str:
         counts = ", ".join(f"{n} {what}" for what, n in self.counts().items()) or "no test ran"
