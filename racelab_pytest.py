@@ -22,7 +22,7 @@ from typing import Any, Generator
 
 import pytest
 
-STRATEGIES = ("portfolio", "random", "pct", "dfs")
+STRATEGIES = ("portfolio", "random", "pct", "dfs", "dpor")
 
 
 @dataclass
@@ -59,12 +59,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="schedules to explore per test at most (overrides the decorators)")
     group.addoption("--racelab-strategy", choices=STRATEGIES, default=None,
                     help="exploration strategy (overrides the decorators)")
+    group.addoption("--racelab-instrument", action="append", default=[], metavar="MODULE",
+                    help="also instrument this installed module or package (repeatable; the project's own "
+                         "modules are instrumented without asking)")
+    group.addoption("--racelab-no-instrument", action="append", default=[], metavar="MODULE",
+                    help="do not instrument this module or package of the project (repeatable)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "racelab: a test run under racelab exploration (set by @racelab.explore)")
     overrides = {"seed": config.getoption("racelab_seed"), "max_schedules": config.getoption("racelab_max_schedules"),
-                 "strategy": config.getoption("racelab_strategy")}
+                 "strategy": config.getoption("racelab_strategy"),
+                 "instrument": tuple(config.getoption("racelab_instrument")) or None,
+                 "no_instrument": tuple(config.getoption("racelab_no_instrument")) or None}
     config.stash[_TOTALS] = _Totals({k: v for k, v in overrides.items() if v is not None})
 
 

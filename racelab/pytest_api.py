@@ -44,7 +44,7 @@ class TestConfig:
     outcomes: dict[str, str] = field(default_factory=dict)
 
     def settings(self, overrides: dict[str, Any]) -> Settings:
-        mine = Settings(**{k: tuple(v) if k == "instrument" else v for k, v in self.options.items()})
+        mine = Settings(**{k: tuple(v) if k in ("instrument", "no_instrument") else v for k, v in self.options.items()})
         return Settings(**overrides).over(mine) if overrides else mine
 
 
@@ -175,7 +175,7 @@ def _run(raw: Callable[..., Any], config: TestConfig, args: tuple[Any, ...], kwa
     ctx = _context.get()
     settings = config.settings(ctx.overrides if ctx is not None and config.token is None else {})
     test_id = _test_id(raw)
-    with _explorer._World(settings.instrument):
+    with _explorer._World(settings.instrument, [inspect.getfile(raw)], settings.no_instrument) as world:
         copy = instrumented(raw, settings.instrument, fresh=True)
         spec = ScenarioSpec(test_id, inspect.getfile(raw), raw.__name__, functools.partial(copy, *args, **kwargs),
                             inspect.getdoc(raw) or "", Settings(), dict(config.outcomes))
@@ -183,6 +183,7 @@ def _run(raw: Callable[..., Any], config: TestConfig, args: tuple[Any, ...], kwa
             result = _explorer.replay_spec(spec, schedule.decode(config.token), settings)
         else:
             result = _explorer._Search(spec, settings).run()
+        result.instrumented = world.instrumented
     if ctx is not None:
         ctx.record(result)
     if result.failure is not None:
@@ -214,9 +215,11 @@ def failure_report(result: ScenarioResult, *, pinned: bool = False) -> str:
     return "\n".join(lines)
 
 
-def options_from_cli(seed: int | None, max_schedules: int | None, strategy: str | None) -> dict[str, Any]:
+def options_from_cli(seed: int | None, max_schedules: int | None, strategy: str | None,
+                     instrument: Any = (), no_instrument: Any = ()) -> dict[str, Any]:
     """The plugin's ``--racelab-*`` options as Settings overrides (None: not given)."""
-    given = {"seed": seed, "max_schedules": max_schedules, "strategy": strategy}
+    given = {"seed": seed, "max_schedules": max_schedules, "strategy": strategy,
+             "instrument": tuple(instrument or ()) or None, "no_instrument": tuple(no_instrument or ()) or None}
     return {k: v for k, v in given.items() if v is not None}
 
 

@@ -34,7 +34,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     parser.add_argument("--fail-on-race", action="store_true", help="exit with status 66 when a race was found")
     parser.add_argument(
         "--instrument", action="append", default=[], metavar="MODULE",
-        help="also instrument this module (repeatable)",
+        help="also instrument this installed module or package (repeatable; the program's own "
+             "modules are instrumented without asking)",
+    )
+    parser.add_argument(
+        "--no-instrument", action="append", default=[], metavar="MODULE",
+        help="do not instrument this module or package of the program's own (repeatable)",
     )
     parser.add_argument("--json", metavar="FILE", dest="json_path", help="also write the report as JSON to FILE")
     parser.add_argument(
@@ -56,16 +61,17 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> LiveReport:
     instrument = tuple(args.instrument)
+    exclude = tuple(args.no_instrument)
     if args.module is not None:
         if not args.module or args.module[0].startswith("-"):
             raise UsageError("racelab run -m needs a module name")
         name, *argv = args.module
-        return run_module(name, argv, instrument)
+        return run_module(name, argv, instrument, exclude)
     if args.script is None:
         raise UsageError("racelab run needs a script or -m MODULE")
     if not args.script.endswith(".py"):
         raise UsageError(f"racelab run expects a Python file, got {args.script!r}")
-    return run_program(args.script, list(args.args), instrument)
+    return run_program(args.script, list(args.args), instrument, exclude)
 
 
 def _print_report(report: LiveReport) -> None:

@@ -54,24 +54,35 @@ def _exit_status(code: object) -> int:
     return 1
 
 
-def _execute(path: str, argv: list[str], instrument: tuple[str, ...]) -> int:
+def _execute(path: str, argv: list[str], instrument: tuple[str, ...], exclude: tuple[str, ...]) -> int:
     """Run ``path`` instrumented as ``__main__`` with ``sys.argv = [path, *argv]``, then wait
-    for its threads as the interpreter would at exit; the program's exit status."""
-    from racelab.instrument.hook import Instrumentation, declared_in, load_file
+    for its threads as the interpreter would at exit; the program's exit status. The modules
+    of the program's own project are instrumented too (``hook.project_roots``)."""
+    from racelab.instrument.hook import Instrumentation, declared_in, load_file, project_roots
 
-    with Instrumentation([*instrument, *declared_in(path)]) as instrumentation:
-        instrumentation.add_path(os.path.dirname(os.path.abspath(path)))
-        return _as_main([path, *argv], lambda: load_file(path, "__main__"))
+    saved = list(sys.path)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    try:
+        with Instrumentation([*instrument, *declared_in(path)], project_roots([path]), exclude) as instrumentation:
+            instrumentation.check_names()
+            return _as_main([path, *argv], lambda: load_file(path, "__main__"))
+    finally:
+        sys.path[:] = saved
 
 
-def _execute_module(name: str, argv: list[str], instrument: tuple[str, ...]) -> int:
+def _execute_module(name: str, argv: list[str], instrument: tuple[str, ...], exclude: tuple[str, ...]) -> int:
     """Run module ``name`` as ``python -m`` would, under the hook, then wait for its threads."""
-    from racelab.instrument.hook import Instrumentation
+    from racelab.instrument.hook import Instrumentation, project_roots
 
-    with Instrumentation(instrument):
-        sys.path[0:1] = [os.getcwd()]
-        spec, code = _find_module(name)
-        return _as_main([spec.origin, *argv], lambda: _run_module_code(spec, code))
+    saved = list(sys.path)
+    sys.path[0:1] = [os.getcwd()]
+    try:
+        with Instrumentation(instrument, project_roots(), exclude) as instrumentation:
+            instrumentation.check_names()
+            spec, code = _find_module(name)
+            return _as_main([spec.origin, *argv], lambda: _run_module_code(spec, code))
+    finally:
+        sys.path[:] = saved
 
 
 def _as_main(argv: list[str], run: Callable[[], object]) -> int:
@@ -118,12 +129,11 @@ def _find_module(name: str) -> tuple[Any, Any]:
 
 def _run_module_code(spec: Any, code: Any) -> None:
     """Execute ``code`` as the ``__main__`` module, with the globals ``runpy`` gives it."""
-    from racelab.instrument.hook import InstrumentingLoader
-    from racelab.instrument.runtime import HELPERS
+    from racelab.instrument.hook import InstrumentingLoader, note_instrumented
 
     module = ModuleType("__main__")
     if isinstance(spec.loader, InstrumentingLoader):
-        module.__dict__.update(HELPERS)
+        note_instrumented("__main__", spec.origin, owned=True)
     module.__dict__.update(
         __file__=spec.origin, __cached__=spec.cached if spec.has_location else None,
         __loader__=spec.loader, __package__=spec.parent, __spec__=spec,
@@ -143,7 +153,8 @@ def _wait_for_threads() -> None:
             thread.join()
 
 
-def run_program(path: str, argv: list[str], instrument: tuple[str, ...] = ()) -> LiveReport:
+def run_program(path: str, argv: list[str], instrument: tuple[str, ...] = (),
+                exclude: tuple[str, ...] = ()) -> LiveReport:
     """Run a real program under the live detector, as ``racelab run`` does.
 
     Meant for a process of its own: at the end it waits for the program's threads and shuts
@@ -151,15 +162,16 @@ def run_program(path: str, argv: list[str], instrument: tuple[str, ...] = ()) ->
     """
     if not os.path.isfile(path):
         raise UsageError(f"no such file: {path}")
-    return _detecting(lambda: _execute(path, argv, instrument))
+    return _detecting(lambda: _execute(path, argv, instrument, exclude))
 
 
-def run_module(name: str, argv: list[str], instrument: tuple[str, ...] = ()) -> LiveReport:
+def run_module(name: str, argv: list[str], instrument: tuple[str, ...] = (),
+               exclude: tuple[str, ...] = ()) -> LiveReport:
     """Run module ``name`` under the live detector as ``racelab run -m`` does (``python -m``'s
     rules: a package runs its ``__main__``). Meant for a process of its own, as ``run_program``."""
     if not name:
         raise UsageError("racelab run -m: no module name given")
-    return _detecting(lambda: _execute_module(name, argv, instrument))
+    return _detecting(lambda: _execute_module(name, argv, instrument, exclude))
 
 
 def _detecting(execute: Callable[[], int]) -> LiveReport:

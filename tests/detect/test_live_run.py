@@ -65,12 +65,12 @@ def test_bad_input_is_one_line_and_status_2(tmp_path: Path) -> None:
     assert done.returncode == 2 and "expects a Python file" in done.stderr
 
 
-def test_instrument_option_extends_detection_to_imported_modules(tmp_path: Path) -> None:
+def test_the_programs_own_modules_are_instrumented_unless_opted_out(tmp_path: Path) -> None:
     script = str(PROGRAMS / "uses_module.py")
     plain_report, instrumented_report = tmp_path / "plain.json", tmp_path / "instrumented.json"
-    assert racelab_run(script, tmp_json=plain_report).returncode == 0
+    assert racelab_run("--no-instrument", "shared_counter", script, tmp_json=plain_report).returncode == 0
     assert json.loads(plain_report.read_text())["races"] == []
-    done = racelab_run("--instrument", "shared_counter", script, tmp_json=instrumented_report)
+    done = racelab_run(script, tmp_json=instrumented_report)
     assert done.returncode == 0, done.stderr
     (race,) = json.loads(instrumented_report.read_text())["races"]
     assert race["location"] == "Counter.value"

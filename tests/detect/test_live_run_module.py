@@ -22,7 +22,7 @@ print(json.dumps({
     "name": __name__, "spec": __spec__.name, "file": __file__, "package": __package__,
     "argv": sys.argv, "path0": sys.path[0], "cwd": os.getcwd(),
     "main": sys.modules["__main__"] is sys.modules[__name__],
-    "instrumented": any(name.startswith("__rl_") for name in globals()),
+    "instrumented": any(name.startswith("__rl_") for name in sys._getframe().f_code.co_names),
 }))
 """
 
@@ -97,7 +97,7 @@ def test_a_module_runs_as_main_with_python_m_argv_and_path(tmp_path: Path) -> No
     assert seen["argv"] == [str(tmp_path / "show.py"), "a", "--b", "-m", "c"]
     assert seen["file"] == str(tmp_path / "show.py") and seen["package"] == ""
     assert seen["path0"] == seen["cwd"] == str(tmp_path)
-    assert seen["instrumented"] is False
+    assert seen["instrumented"] is True  # a module of the program's own directory
 
 
 def test_the_same_module_under_python_m_sees_the_same(tmp_path: Path) -> None:
@@ -105,7 +105,7 @@ def test_the_same_module_under_python_m_sees_the_same(tmp_path: Path) -> None:
     plain = subprocess.run([sys.executable, "-m", "show", "x"], cwd=tmp_path, capture_output=True, text=True,
                            timeout=60)
     under_racelab = shown(racelab_run(tmp_path, "-m", "show", "x"))
-    assert json.loads(plain.stdout) == {**under_racelab}
+    assert json.loads(plain.stdout) == {**under_racelab, "instrumented": False}
 
 
 def test_a_package_runs_its_main_module(tmp_path: Path) -> None:
@@ -116,11 +116,14 @@ def test_a_package_runs_its_main_module(tmp_path: Path) -> None:
     assert shown(racelab_run(tmp_path, "-m", "pkg.sub"))["spec"] == "pkg.sub"
 
 
-def test_the_module_is_instrumented_when_listed(tmp_path: Path) -> None:
+def test_the_module_is_instrumented_unless_opted_out(tmp_path: Path) -> None:
     write(tmp_path, {"show.py": SHOW, "pkg/__init__.py": "", "pkg/__main__.py": SHOW})
     assert shown(racelab_run(tmp_path, "--instrument", "show", "-m", "show"))["instrumented"] is True
-    assert shown(racelab_run(tmp_path, "--instrument", "pkg", "-m", "pkg"))["instrumented"] is True
-    assert shown(racelab_run(tmp_path, "--instrument", "other", "-m", "pkg"))["instrumented"] is False
+    assert shown(racelab_run(tmp_path, "-m", "pkg"))["instrumented"] is True
+    assert shown(racelab_run(tmp_path, "--no-instrument", "pkg", "-m", "pkg"))["instrumented"] is False
+    done = racelab_run(tmp_path, "--instrument", "other", "-m", "pkg")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "racelab: error: --instrument other: no module or package of that name can be imported"
 
 
 def test_races_in_instrumented_modules_and_the_exit_status(tmp_path: Path) -> None:
@@ -133,7 +136,8 @@ def test_races_in_instrumented_modules_and_the_exit_status(tmp_path: Path) -> No
     assert race["location"] == "Counter.value"
     assert racelab_run(tmp_path, "--instrument", "racy", "-m", "main", "3").returncode == 3
     assert racelab_run(tmp_path, "--fail-on-race", "--instrument", "racy", "-m", "main", "3").returncode == 66
-    assert racelab_run(tmp_path, "--fail-on-race", "-m", "main").returncode == 0
+    assert racelab_run(tmp_path, "--fail-on-race", "-m", "main").returncode == 66  # instrumented anyway
+    assert racelab_run(tmp_path, "--fail-on-race", "--no-instrument", "racy", "-m", "main").returncode == 0
 
 
 def test_the_program_waits_for_non_daemon_threads(tmp_path: Path) -> None:
