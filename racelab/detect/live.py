@@ -535,7 +535,7 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
         clock = record.clock
         now = clock[me]
         cell = shadow.get(loc)
-        if cell is not None and not wholes:
+        if cell is not None and (not wholes or loc[0] not in wholes):
             # Same epoch: nothing to record. Safe without the mutex: a cell's epoch fields
             # only move forward, and a concurrent writer that replaced ours has checked
             # against it already.
@@ -546,7 +546,7 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
                 return
         mutex.acquire()
         try:
-            if cell is None or wholes:
+            if cell is None or (wholes and loc[0] in wholes):
                 # A location with a cell has its object kept alive already (a sweep forgets
                 # an object and its cells at once), so only a new cell may need ``obj`` kept.
                 if obj is not None:
@@ -652,7 +652,7 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
             cell = shadow.get(loc)
             # (Conditions in this shape keep the jumps after the comparisons short: CPython
             # 3.11 does not specialize a comparison followed by a long jump.)
-            if cell is not None and cell.reader == me and cell.rclock == now and not cell.ratomic and not wholes:
+            if cell is not None and cell.reader == me and cell.rclock == now and not cell.ratomic and (not wholes or loc[0] not in wholes):
                 pass  # the same epoch as the recorded read: nothing to record
             else:
                 frame = _getframe(_depth - 1)
@@ -660,7 +660,7 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
                     frame = runtime.program_frame(frame)
                 mutex.acquire()
                 try:
-                    if cell is None or wholes:
+                    if cell is None or (wholes and loc[0] in wholes):
                         observer._keep(obj)
                         observer._access(me, _READ, loc, text, frame)
                     else:
@@ -700,7 +700,7 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
             now = clock[me]
             loc = (id(obj), name)
             cell = shadow.get(loc)
-            if cell is not None and cell.writer == me and cell.wclock == now and not cell.watomic and not wholes:
+            if cell is not None and cell.writer == me and cell.wclock == now and not cell.watomic and (not wholes or loc[0] not in wholes):
                 pass  # the same epoch as the recorded write: nothing to record
             else:
                 frame = _getframe(_depth - 1)
@@ -708,7 +708,7 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
                     frame = runtime.program_frame(frame)
                 mutex.acquire()
                 try:
-                    if cell is None or wholes:
+                    if cell is None or (wholes and loc[0] in wholes):
                         observer._keep(obj)
                         observer._access(me, _WRITE, loc, text, frame)
                     else:
@@ -757,13 +757,13 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
         loc = (id(obj), name)
         cell = shadow.get(loc)
         if (cell is not None and cell.writer == me and cell.wclock == now and cell.reader == me
-                and cell.rclock == now and not cell.watomic and not cell.ratomic and not wholes):
+                and cell.rclock == now and not cell.watomic and not cell.ratomic and (not wholes or loc[0] not in wholes)):
             pass  # the read and the write are both in the recorded epochs
         else:
             frame = _getframe(1)
             mutex.acquire()
             try:
-                if cell is None or wholes:
+                if cell is None or (wholes and loc[0] in wholes):
                     observer._keep(obj)
                     observer._access(me, _READ, loc, text, frame)
                     observer._access(me, _WRITE, loc, text, frame)

@@ -140,7 +140,10 @@ class RaceDetector:
         self._atomics: dict[Hashable, VClock] = {}
         self._locks: dict[Hashable, list] = {}  # [clock, last releaser or -1, last acquirer]
         self._shadow: dict[Hashable, Cell] = {}
-        self._wholes: dict[Hashable, set[Hashable]] = {}
+        #: container -> the locations of its parts that have a cell (``(obj, part)`` locations)
+        self._cells_of: dict[Hashable, set[Hashable]] = {}
+        #: the containers that have a ``WHOLE`` cell (their parts' accesses check it too)
+        self._wholes: dict[Hashable, bool] = {}
 
     # -- execution boundaries -------------------------------------------------------------
 
@@ -152,6 +155,7 @@ class RaceDetector:
         self._atomics = {}
         self._locks = {}
         self._shadow = {}
+        self._cells_of = {}
         self._wholes = {}
         self.races_in_execution = 0
         self.first_in_execution = None
@@ -300,6 +304,12 @@ class RaceDetector:
         code, at = (None, 0) if frame is None else (frame.f_code, frame.f_lasti)
         if cell is None:
             cell = self._shadow[loc] = Cell()
+            if type(loc) is tuple and len(loc) == 2:
+                parts = self._cells_of.get(loc[0])
+                if parts is None:
+                    self._cells_of[loc[0]] = {loc}
+                else:
+                    parts.add(loc)
             if op is _WRITE:
                 cell.written(tid, now, code, at, atomic)
             else:
@@ -359,17 +369,11 @@ class RaceDetector:
                     return
             elif cell.reader == tid and cell.rclock == now and cell.ratomic <= atomic:
                 return
-        members = self._wholes.get(container)
-        if members is None:
-            members = self._wholes[container] = {
-                key
-                for key in self._shadow
-                if type(key) is tuple and len(key) == 2 and key[0] == container and key[1] is not WHOLE
-            }
-        for key in members:
-            member = self._shadow.get(key)
-            if member is not None:
-                self._check(tid, op, member, name, frame, atomic)
+        self._wholes[container] = True
+        shadow = self._shadow
+        for key in self._cells_of.get(container, ()):
+            if key is not loc and key[1] is not WHOLE:  # type: ignore[index]
+                self._check(tid, op, shadow[key], name, frame, atomic)
         self._record(tid, op, loc, name, frame, atomic)
 
     def _index_under_whole(self, tid: int, op: Op, loc: tuple[Hashable, Hashable], name: str,
@@ -377,7 +381,6 @@ class RaceDetector:
         container = loc[0]
         if loc[1] is WHOLE:
             return
-        self._wholes[container].add(loc)
         cell = self._shadow.get((container, WHOLE))
         if cell is not None:
             self._check(tid, op, cell, name, frame, atomic)
@@ -385,8 +388,9 @@ class RaceDetector:
     def forget(self, objects: set[int]) -> None:
         """Drop the shadow memory of dead objects (by ``id``) before their ids are reused."""
         shadow = self._shadow
-        for key in [k for k in shadow if type(k) is tuple and k[0] in objects]:
-            del shadow[key]
+        for obj in objects & self._cells_of.keys():
+            for key in self._cells_of.pop(obj):
+                shadow.pop(key, None)
         for container in objects & self._wholes.keys():
             del self._wholes[container]
         for obj in objects & self._atomics.keys():
