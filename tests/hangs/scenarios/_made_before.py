@@ -1,0 +1,5 @@
+"""Imported before exploring (by the test's runner): its lock is a real one racelab cannot replace."""
+
+import _thread
+
+REAL_LOCK = _thread.allocate_lock()
