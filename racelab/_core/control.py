@@ -463,12 +463,20 @@ class Execution:
         if self.stuck_at:
             return
         ident = self.main_ident if task.tid == 0 else (task.worker.os_ident if task.worker else 0)
-        where = stuck_site(current_frames().get(ident))
+        frame = current_frames().get(ident)
+        where = stuck_site(frame)
         self.stuck_at = f"thread {task.name} was at {where}"
-        if how is not None:
-            self.note_unseen(f"stuck:{where}", f"thread {task.name} {how}; it is at {where}, in code racelab does "
-                             "not control (a real lock made before exploring and held by a thread racelab parked, "
-                             "a real blocking call, or a loop in uninstrumented code); the schedule was abandoned")
+        if how is None:
+            return
+        lock = real_lock_waited_for(user_frame(frame))
+        if lock:
+            why = (f"waiting for {lock}, a real lock made before exploring that racelab does not control (a "
+                   "thread racelab parked probably holds it)")
+        else:
+            why = ("in code racelab does not control (a real lock made before exploring and held by a thread "
+                   "racelab parked, a real blocking call, or a loop in uninstrumented code)")
+        self.note_unseen(f"stuck:{where}", f"thread {task.name} {how}; it is at {where}, {why}; "
+                         "the schedule was abandoned")
 
     # ---- task management -------------------------------------------------------------
 
@@ -840,6 +848,40 @@ def stuck_site(frame: FrameType | None) -> str:
         if outer is not None:
             text += f" (called from {_site(outer)})"
     return text
+
+
+_REAL_LOCK_TYPES = (_thread.LockType, _thread.RLock)
+
+
+def real_lock_waited_for(frame: FrameType | None) -> str:
+    """```name``` when the line ``frame`` is at takes a real lock by that name (``with name:``,
+    ``name.acquire(...)``), "" otherwise. Names are looked up without running any code."""
+    if frame is None:
+        return ""
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    if line.startswith("with "):
+        line = line[5:].lstrip()
+    end = 0
+    while end < len(line) and (line[end].isalnum() or line[end] in "_."):
+        end += 1
+    word, rest = line[:end], line[end:]
+    if word.endswith(".acquire"):
+        name, takes = word[:-len(".acquire")], rest.startswith("(")
+    else:
+        name, takes = word, rest.startswith((":", " as ", ","))
+    if not name or not takes:
+        return ""
+    import inspect
+
+    first, *attributes = name.split(".")
+    try:
+        namespace = frame.f_locals
+        obj = namespace[first] if first in namespace else frame.f_globals[first]
+        for attribute in attributes:
+            obj = inspect.getattr_static(obj, attribute)
+    except (KeyError, AttributeError):
+        return ""
+    return f"`{name}`" if isinstance(obj, _REAL_LOCK_TYPES) else ""
 
 
 def program_frame(frame: FrameType | None) -> FrameType | None:
