@@ -39,10 +39,12 @@ the active execution every 50 ms. When the step counter has not moved for
 ``stall_timeout`` seconds (shorter once the execution was asked to stop: a time limit or
 Ctrl-C), it acts:
 
-* a stuck worker task is *lost*: it is marked so, the main task is woken to tear the rest
-  down, and an ``Abort`` is raised asynchronously in its OS thread. Whenever it comes back
-  into racelab it sees ``lost``, forgets that it was controlled (``_tls.task = None``) and
-  unwinds as an ordinary thread; its OS thread then ends instead of being reused;
+* a stuck worker task is *lost*: it is marked so and the main task is woken to tear the
+  rest down. Whenever the lost thread comes back into racelab it sees ``lost``, forgets that
+  it was controlled (``_tls.task = None``) and unwinds as an ordinary thread; its OS thread
+  then ends instead of being reused. One that keeps using CPU (a loop that never reaches
+  racelab) is stopped with an asynchronous ``Abort``; one blocked in a call is not (the
+  exception could land between a lock's ``acquire`` and its ``try``);
 * a stuck main task (it runs on the explorer's own thread, which must come back) is
   interrupted by a signal whose handler raises ``Abort`` (only in user code: inside
   racelab the task is about to see ``stopping`` anyway); where no signal can be used, by
@@ -74,7 +76,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Callable, Hashable, NoReturn, Sequence
 
 from racelab._core.events import Observer, Op
-from racelab.errors import RacelabError, ScenarioError
+from racelab.errors import REPORT_URL, RacelabError, ScenarioError
 
 if TYPE_CHECKING:
     from racelab.strategies.base import Strategy
@@ -996,6 +998,17 @@ class Watchdog:
             pass  # already poked
 
     def _loop(self) -> None:
+        while True:
+            try:
+                self._watch()
+            except Exception:  # noqa: BLE001 - a watchdog that dies would let the next hang be forever
+                import traceback
+
+                print("racelab internal error in the watchdog (it goes on watching; please report it at "
+                      f"{REPORT_URL}):", file=sys.__stderr__)
+                traceback.print_exc(file=sys.__stderr__)
+
+    def _watch(self) -> None:
         mark: tuple[int, int] | None = None
         since = acted = 0.0
         tries = 0
