@@ -25,9 +25,9 @@ Invariants
   for another: a deadlock.
 * The hot path records only the strategy's choices (the schedule). Traces with source
   lines and values are produced by replaying a schedule in verbose mode.
-* Every release of another task's wake lock happens under ``_guard`` (a real lock taken
-  once per switch, never per step), so that the watchdog can take the baton from a task
-  that is stuck without racing with that task coming back.
+* Every release of another task's wake lock happens under ``_guard`` (a token taken once
+  per switch, never per step), so that the watchdog can take the baton from a task that is
+  stuck without racing with that task coming back.
 
 Nothing hangs
 -------------
@@ -85,6 +85,7 @@ _allocate_lock = _thread.allocate_lock
 _get_ident = _thread.get_ident
 _start_new_thread = _thread.start_new_thread
 _real_monotonic = _time.monotonic
+_real_sleep = _time.sleep
 _get_native_id = _thread.get_native_id
 
 #: Consecutive read-only steps a task may take while others are runnable before it must
@@ -302,9 +303,43 @@ def current_task() -> Task | None:
     return task
 
 
-#: Held around every release of another task's wake lock, and by the watchdog while it takes
-#: the baton from a stuck task (see the module docstring).
-_guard = _allocate_lock()
+#: The right to release another task's wake lock, held by the watchdog while it takes the baton
+#: from a stuck task (see the module docstring): one token in a list, taken with ``pop()`` and
+#: given back with ``append()``. Both are atomic under the GIL and far cheaper than a lock's
+#: ``acquire``, which parses its arguments, on the path of every switch.
+_token: list[None] = [None]
+
+
+def _wait_for_token() -> None:
+    """The watchdog holds the token for a moment: wait for it. (Were it lost, to an exception
+    raised between ``pop`` and ``try``, waiting a second makes it anew.)"""
+    end = _real_monotonic() + 1.0
+    while True:
+        _real_sleep(0.0002)
+        try:
+            _token.pop()
+            return
+        except IndexError:
+            if _real_monotonic() > end:
+                return
+
+
+class _Guard:
+    """``with _guard:`` holds the token."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        try:
+            _token.pop()
+        except IndexError:
+            _wait_for_token()
+
+    def __exit__(self, *exc: object) -> None:
+        _token.append(None)
+
+
+_guard = _Guard()
 
 
 def _stop_here(task: Task) -> "NoReturn":
@@ -357,17 +392,22 @@ class Execution:
         #: What this execution did that racelab could not see (key -> one line saying what and
         #: how to make it visible). Any entry makes the verdict ``inconclusive``.
         self.unseen: dict[str, str] = {}
-        #: Set when the execution was ended early (Ctrl-C, the time limit, a stuck thread).
-        self.cut: Cut | None = None
-        #: The scenario function returned and every non-daemon thread ended: its outcome counts.
-        self.finished = False
-        #: The scenario is over (strategy bookkeeping, teardown): the watchdog looks away.
-        self.ending = False
-        #: The watchdog asks the stuck main task to raise ``Abort`` (see ``_on_watchdog_signal``).
-        self.interrupt_main = False
         self.main_ident = 0
-        #: Where the thread given up by the watchdog was ("thread T was at file:line ...").
-        self.stuck_at = ""
+
+    # Rarely changed state is a class default, assigned on the instance only when it changes:
+    # CPython (3.11) keeps instance attributes inline, and every ``self.x`` in the hot path
+    # fast, only while a class's instances have at most 30 attribute names.
+
+    #: Set when the execution was ended early (Ctrl-C, the time limit, a stuck thread).
+    cut: Cut | None = None
+    #: The scenario function returned and every non-daemon thread ended: its outcome counts.
+    finished = False
+    #: The scenario is over (strategy bookkeeping, teardown): the watchdog looks away.
+    ending = False
+    #: The watchdog asks the stuck main task to raise ``Abort`` (see ``_on_watchdog_signal``).
+    interrupt_main = False
+    #: Where the thread given up by the watchdog was ("thread T was at file:line ...").
+    stuck_at = ""
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -381,7 +421,8 @@ class Execution:
         self.current = main
         for obs in self.observers:
             obs.begin(self.names)
-        watchdog.ensure_running()
+        if not watchdog.running:
+            watchdog.start()
         _active = self
         _tls.task = main
         try:
@@ -520,15 +561,17 @@ class Execution:
     def task_finished(self, task: Task) -> None:
         """Called on the task's own OS thread as its body ends (normally or not)."""
         worker = task.worker
-        with _guard:
-            task.state = DONE
-            if task.lost:  # given up by the watchdog: nobody waits for this thread any more
-                return
-            if self.stopping and self.current is not task:
-                # Torn down from outside: report back to the main task and go idle.
-                self._release_worker(worker)
-                self._teardown.release()
-                return
+        if self.stopping or task.lost:
+            with _guard:  # the main task's teardown, or the watchdog, may be deciding about it now
+                task.state = DONE
+                if task.lost:  # given up by the watchdog: nobody waits for this thread any more
+                    return
+                if self.current is not task:
+                    # Torn down from outside: report back to the main task and go idle.
+                    self._release_worker(worker)
+                    self._teardown.release()
+                    return
+        task.state = DONE
         self.hb_release(task, ("end", task.tid))
         self.note_sync(task, ("end", task.tid))
         if self.stopping:
@@ -540,7 +583,11 @@ class Execution:
         except Abort:  # the strategy failed (a nondeterministic scenario) at this point
             self._finish_and_wake_main(task, worker)
             return
-        with _guard:
+        try:  # ``with _guard:``, inline: this is every thread's end
+            _token.pop()
+        except IndexError:
+            _wait_for_token()
+        try:
             if task.lost:
                 return
             self._release_worker(worker)
@@ -550,6 +597,8 @@ class Execution:
                 return
             self._activate(nxt)
             nxt.wake.release()
+        finally:
+            _token.append(None)
 
     def _finish_and_wake_main(self, task: Task, worker: "_Worker | None") -> None:
         with _guard:
@@ -650,12 +699,18 @@ class Execution:
         self.current = task
 
     def _hand_off(self, task: Task, nxt: Task) -> None:
-        with _guard:
+        try:  # ``with _guard:``, inline: this is every switch
+            _token.pop()
+        except IndexError:
+            _wait_for_token()
+        try:
             if task.lost:  # given up while it was on its way here: it must not wake anyone
                 _stop_here(task)
             self._activate(nxt)
             task.run_len = 0
             nxt.wake.release()
+        finally:
+            _token.append(None)
         task.wake.acquire()
         if task.abort:
             _stop_here(task)
@@ -958,7 +1013,7 @@ class Watchdog:
         self.label = "the scenario"
         #: The thread on which ``_on_watchdog_signal`` is installed, if any.
         self.signal_ident: int | None = None
-        self._running = False
+        self.running = False
         self._wake = _allocate_lock()
         self._wake.acquire()
         #: The workers of lost tasks -> the CPU time (clock ticks) they had used when last looked at.
@@ -985,9 +1040,9 @@ class Watchdog:
             else:
                 self._lost[worker] = used
 
-    def ensure_running(self) -> None:
-        if not self._running:
-            self._running = True
+    def start(self) -> None:
+        if not self.running:
+            self.running = True
             _start_new_thread(self._loop, ())
 
     def poke(self) -> None:

@@ -322,7 +322,8 @@ def run_once(func: Callable[[], Any], strategy: Strategy, settings: Settings, *,
              observers: Sequence[Any] = (), verbose: bool = False) -> Execution:
     """One execution of ``func`` under ``strategy``."""
     ex = Execution(strategy, max_steps=settings.value("max_steps"), observers=observers, verbose=verbose,
-                   max_threads=settings.value("max_threads"), stall_timeout=settings.value("stall_timeout"))
+                   max_threads=settings.value("max_threads"),
+                   stall_timeout=control.STALL_TIMEOUT if settings.stall_timeout is None else settings.stall_timeout)
     ex.run(func, _MAIN_THREAD)
     if ex.error is not None:
         raise ex.error
@@ -387,6 +388,15 @@ class _Search:
         strategy = make_strategy(settings)
         limit = settings.value("max_schedules")
         time_limit = settings.value("time_limit")
+        control.watchdog.deadline = None if time_limit is None else start + time_limit
+        try:
+            return self._executions(strategy, start, limit, time_limit)
+        finally:
+            control.watchdog.deadline = None
+
+    def _executions(self, strategy: Strategy, start: float, limit: int,
+                    time_limit: float | None) -> tuple[Failure | None, int, bool]:
+        settings = self.settings
         n = 0
         while n < limit:
             if control.interrupted:
@@ -397,17 +407,13 @@ class _Search:
             if not strategy.new_execution():
                 return None, n, bool(getattr(strategy, "exhausted", False))
             n += 1
-            control.watchdog.deadline = None if time_limit is None else start + time_limit
-            try:
-                ex = run_once(self.spec.func, strategy, settings, observers=self.detectors)
-            finally:
-                control.watchdog.deadline = None
+            ex = run_once(self.spec.func, strategy, settings, observers=self.detectors)
             # the token names the schedule in race reports: made only when this execution raced
             token = schedule.encode(ex.choices) if any(
                 getattr(det, "races_in_execution", 1) for det in self.detectors) else None
             for det in self.detectors:
                 det.end(token)
-            if self._unfinished(ex):
+            if ex.cut is not None and self._unfinished(ex):
                 if ex.cut is not Cut.STUCK:
                     n -= 1  # stopped from outside before its end: not a schedule explored
                 if n == 0 and ex.cut is Cut.TIME_LIMIT:
@@ -425,7 +431,7 @@ class _Search:
     def _unfinished(self, ex: Execution) -> bool:
         """A cut execution that did not finish its scenario and found nothing: not graded. What
         it could not see is kept; after Ctrl-C the search reports itself interrupted."""
-        if ex.cut is None or ex.finished or ex.failure is not None:
+        if ex.finished or ex.failure is not None:
             return False
         for key, text in ex.unseen.items():
             self.unseen.setdefault(key, text)
@@ -467,6 +473,7 @@ class _Search:
         return ex
 
     def explain(self, ex: Execution, raw: RawFailure, found_after: int) -> Failure:
+        control.watchdog.deadline = None  # the search's time limit does not cut its report short
         best = self.shrink(ex, raw.kind)
         choices = list(best.choices)
         with _Output() as output:

@@ -37,17 +37,29 @@ def start(self: Any) -> None:
     if getattr(self, "_rl_ex", None) is ex:
         raise RuntimeError("threads can only be started once")
 
-    def run() -> None:
+    def body() -> None:
+        ex.task_started(child)
         try:
             self.run()
         finally:
             self._is_stopped = True
 
-    launch(ex, task, self, run, bool(self.daemon))
+    child = ex.spawn(task, self, self.name, bool(self.daemon), body)
+    self._rl_ex = ex
+    self._rl_task = child
+    self._ident = child.ident
+    if hasattr(self, "_native_id"):
+        self._native_id = child.ident
+    self._started._flag = True
+    ex.schedule(task, NO_OP, False)
+    if ex.verbose:
+        ex.record_point(task, f"start {self.name}", None, None)
 
 
 def launch(ex: Execution, task: Task, thread: Any, run: Callable[[], None], daemon: bool) -> Task:
-    """Start ``run`` as a new task of ``ex`` whose ``current_thread()`` is ``thread``; a scheduling point."""
+    """Start ``run`` as a new task of ``ex`` whose ``current_thread()`` is ``thread``; a scheduling point.
+
+    (``start`` above does the same for a ``threading.Thread``, inline: it is on every schedule's path.)"""
 
     def body() -> None:
         ex.task_started(child)
