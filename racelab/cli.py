@@ -39,6 +39,8 @@ def add_exploration_options(p: argparse.ArgumentParser, *, with_budget: bool = T
     p.add_argument("--max-steps", type=positive_int, metavar="N",
                    help="scheduling steps of one execution before it counts as a livelock (default 20000)")
     p.add_argument("--max-threads", type=positive_int, metavar="N", help="threads a scenario may start (default 64)")
+    p.add_argument("--stall-timeout", type=positive_float, metavar="SECONDS",
+                   help="a thread that runs this long without a scheduling point counts as stuck (default 2)")
     p.add_argument("--instrument", action="append", default=[], metavar="MODULE",
                    help="also instrument this installed module or package (repeatable; the modules of "
                         "the scenario's own project are instrumented without asking)")
@@ -55,7 +57,7 @@ def settings_from(args: argparse.Namespace) -> Any:
     from racelab import Settings
 
     fields = ("strategy", "seed", "max_schedules", "time_limit", "preemption_bound", "depth", "max_steps",
-              "max_threads", "fail_on_race", "detect")
+              "max_threads", "fail_on_race", "detect", "stall_timeout")
     values = {f: getattr(args, f, None) for f in fields}
     return Settings(instrument=tuple(getattr(args, "instrument", ()) or ()),
                     no_instrument=tuple(getattr(args, "no_instrument", ()) or ()), **values)
@@ -98,24 +100,49 @@ def _replay_extra(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
-    from racelab._core import report
+    """Explore every target; Ctrl-C stops with the results so far (exit status 130)."""
+    from racelab._core import control, report
     from racelab._core.explorer import iterate
 
     settings = settings_from(args)
-    results = []
-    for target in args.targets:
-        for result in iterate(target, settings):
-            results.append(result)
-            if not args.json:
-                report.render_result(result, sys.stdout, extra_replay_args=_replay_extra(args))
-                sys.stdout.flush()
-    if args.json:
-        print(report.to_json(results, __version__))
-    else:
-        if getattr(args, "verbose", False):
-            modules = list(dict.fromkeys(m for r in results for m in r.instrumented))
-            print(f"instrumented modules: {', '.join(modules) or 'none'}")
-        report.render_summary(results, sys.stdout)
+    results: list[Any] = []
+    out, err = sys.stdout, sys.stderr
+    interrupted = False
+
+    def finish() -> None:
+        if args.json:
+            print(report.to_json(results, __version__, interrupted=interrupted), file=out)
+        else:
+            if getattr(args, "verbose", False):
+                modules = list(dict.fromkeys(m for r in results for m in r.instrumented))
+                print(f"instrumented modules: {', '.join(modules) or 'none'}", file=out)
+            report.render_summary(results, out, interrupted=interrupted)
+        out.flush()
+
+    def give_up(why: str) -> None:  # on the watchdog's thread, while the main thread is stuck
+        finish()
+        print(f"racelab: error: {why}; giving up", file=err)
+        err.flush()
+        os._exit(2)
+
+    control.watchdog.give_up = give_up
+    try:
+        for target in args.targets:
+            for result in iterate(target, settings):
+                results.append(result)
+                interrupted = result.interrupted
+                if not args.json:
+                    report.render_result(result, out, extra_replay_args=_replay_extra(args))
+                    out.flush()
+            if interrupted:
+                break
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside exploration
+        interrupted = True
+    finally:
+        control.watchdog.give_up = None
+    finish()
+    if interrupted:
+        return 130
     return 1 if any(r.verdict == "fail" for r in results) else 0
 
 

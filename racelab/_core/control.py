@@ -25,6 +25,38 @@ Invariants
   for another: a deadlock.
 * The hot path records only the strategy's choices (the schedule). Traces with source
   lines and values are produced by replaying a schedule in verbose mode.
+* Every release of another task's wake lock happens under ``_guard`` (a token taken once
+  per switch, never per step), so that the watchdog can take the baton from a task that is
+  stuck without racing with that task coming back.
+
+Nothing hangs
+-------------
+A controlled thread can leave racelab's sight: it blocks in a real call (a real lock made
+before exploring and held by a task that racelab parked, a pipe, a child process) or
+loops in code that is not instrumented. It holds the baton meanwhile, so nothing else
+moves. The *watchdog*, one real thread per process that belongs to no execution, looks at
+the active execution every 50 ms. When the step counter has not moved for
+``stall_timeout`` seconds (shorter once the execution was asked to stop: a time limit or
+Ctrl-C), it acts:
+
+* a stuck worker task is *lost*: it is marked so and the main task is woken to tear the
+  rest down. Whenever the lost thread comes back into racelab it sees ``lost``, forgets that
+  it was controlled (``_tls.task = None``) and unwinds as an ordinary thread; its OS thread
+  then ends instead of being reused. One that keeps using CPU (a loop that never reaches
+  racelab) is stopped with an asynchronous ``Abort``; one blocked in a call is not (the
+  exception could land between a lock's ``acquire`` and its ``try``);
+* a stuck main task (it runs on the explorer's own thread, which must come back) is
+  interrupted by a signal whose handler raises ``Abort`` (only in user code: inside
+  racelab the task is about to see ``stopping`` anyway); where no signal can be used, by
+  an asynchronous exception. If even that fails, ``Watchdog.give_up`` (set by the CLI)
+  ends the process with the results so far.
+
+Either way the execution is *cut* (``Execution.cut``): it is not graded, the explorer
+stops, and the place where the thread was stuck is recorded as something racelab did not
+see (the verdict is then ``inconclusive``), once.
+
+Rejected: a timeout per torn-down task (each hang cost the timeout again, and a stuck main
+task was never noticed); polling from the main task (it is the one that can be stuck).
 """
 
 from __future__ import annotations
@@ -36,6 +68,7 @@ import gc
 import itertools
 import linecache
 import os
+import signal
 import sys
 import time as _time
 import weakref
@@ -44,7 +77,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Callable, Hashable, NoReturn, Sequence
 
 from racelab._core.events import Observer, Op
-from racelab.errors import RacelabError, ScenarioError
+from racelab.errors import REPORT_URL, RacelabError, ScenarioError
 
 if TYPE_CHECKING:
     from racelab.strategies.base import Strategy
@@ -53,6 +86,8 @@ _allocate_lock = _thread.allocate_lock
 _get_ident = _thread.get_ident
 _start_new_thread = _thread.start_new_thread
 _real_monotonic = _time.monotonic
+_real_sleep = _time.sleep
+_get_native_id = _thread.get_native_id
 
 #: Consecutive read-only steps a task may take while others are runnable before it must
 #: let one of them run (fairness for spin loops such as Peterson's lock).
@@ -66,6 +101,10 @@ STEP_TIME = 1e-6
 EPOCH = 1735689600.0
 #: Strongly held objects (see ``Execution.track``) before the first sweep.
 _SWEEP_MIN = 1024
+#: Real seconds without a scheduling step before the running thread counts as stuck.
+STALL_TIMEOUT = 2.0
+#: ... once its execution was asked to stop (a time limit ran out, Ctrl-C was pressed).
+STOP_GRACE = 0.25
 
 _RACELAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ENGINE_DIRS = tuple(
@@ -82,6 +121,14 @@ NO_OP = None
 
 class Abort(BaseException):
     """Raised inside a controlled task to unwind it when its execution is torn down."""
+
+
+class Cut(enum.Enum):
+    """Why an execution ended before its scenario did; a cut execution is not graded."""
+
+    INTERRUPT = "interrupted"
+    TIME_LIMIT = "out of time"
+    STUCK = "a thread was stuck"
 
 
 class TaskState(enum.Enum):
@@ -136,7 +183,7 @@ class Task:
     """One controlled thread of one execution."""
 
     __slots__ = ("tid", "name", "thread", "state", "ready", "deadline", "timed_out", "wake",
-                 "abort", "run_len", "waiting_for", "daemon", "worker", "body", "ident", "pending")
+                 "abort", "run_len", "waiting_for", "daemon", "worker", "body", "ident", "pending", "lost")
 
     def __init__(self, tid: int, name: str, thread: Any, daemon: bool, wake: Any) -> None:
         self.tid = tid
@@ -155,6 +202,8 @@ class Task:
         self.body: Callable[[], None] | None = None
         self.ident = 0x7E0000 + tid
         self.pending: tuple[Hashable, bool] = (NO_OP, False)
+        #: Given up by the watchdog: stuck outside racelab's control (see "Nothing hangs").
+        self.lost = False
 
     def eligible(self, clock: float) -> bool:
         if self.state is RUNNABLE:
@@ -176,21 +225,24 @@ class Task:
 class _Worker:
     """A parked OS thread that runs one task body at a time, for any number of executions."""
 
-    __slots__ = ("wake", "task")
+    __slots__ = ("wake", "task", "os_ident", "native_id")
 
     def __init__(self) -> None:
         self.wake = _allocate_lock()
         self.wake.acquire()
         self.task: Task | None = None
-        _start_new_thread(self._loop, ())
+        self.native_id = 0
+        self.os_ident: int = _start_new_thread(self._loop, ())
 
     def _loop(self) -> None:
+        self.native_id = _get_native_id()
         while True:
             self.wake.acquire()
             task = self.task
             if task is None:  # retired
                 return
-            _run_task(task)
+            if not _run_task(task):
+                return  # its task was lost: this thread is not reused
 
 
 _idle_workers: list[_Worker] = []
@@ -202,22 +254,30 @@ def _get_worker() -> _Worker:
     return _Worker()
 
 
-def _run_task(task: Task) -> None:
+def _run_task(task: Task) -> bool:
+    """Run one task body on this worker thread; False when the task was lost on the way."""
     ex = _active
     assert ex is not None
     _tls.task = task
     try:
-        if task.abort:
-            raise Abort
-        assert task.body is not None
-        task.body()
-    except Abort:
-        pass
-    except BaseException as exc:  # noqa: BLE001 - any exception in a thread is a finding
-        ex.task_crashed(task, exc)
-    finally:
-        _tls.task = None
-        ex.task_finished(task)
+        try:
+            if task.abort:
+                raise Abort
+            assert task.body is not None
+            task.body()
+        except Abort:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - any exception in a thread is a finding
+            if not task.lost:
+                ex.task_crashed(task, exc)
+        finally:
+            _tls.task = None
+            ex.task_finished(task)
+    except BaseException:
+        if not task.lost:
+            raise
+        # an asynchronous Abort that arrived late in a lost task: nobody waits for it
+    return not task.lost
 
 
 # --------------------------------------------------------------------------------------
@@ -239,7 +299,57 @@ def current_task() -> Task | None:
     """The controlled task running on this OS thread, or None when not exploring."""
     if _active is None:
         return None
-    return getattr(_tls, "task", None)
+    task = getattr(_tls, "task", None)
+    if task is not None and task.lost:
+        _tls.task = None  # given up by the watchdog: from now on an ordinary thread
+        return None
+    return task
+
+
+#: The right to release another task's wake lock, held by the watchdog while it takes the baton
+#: from a stuck task (see the module docstring): one token in a list, taken with ``pop()`` and
+#: given back with ``append()``. Both are atomic under the GIL and far cheaper than a lock's
+#: ``acquire``, which parses its arguments, on the path of every switch.
+_token: list[None] = [None]
+
+
+def _wait_for_token() -> None:
+    """The watchdog holds the token for a moment: wait for it. (Were it lost, to an exception
+    raised between ``pop`` and ``try``, waiting a second makes it anew.)"""
+    end = _real_monotonic() + 1.0
+    while True:
+        _real_sleep(0.0002)
+        try:
+            _token.pop()
+            return
+        except IndexError:
+            if _real_monotonic() > end:
+                return
+
+
+class _Guard:
+    """``with _guard:`` holds the token."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        try:
+            _token.pop()
+        except IndexError:
+            _wait_for_token()
+
+    def __exit__(self, *exc: object) -> None:
+        _token.append(None)
+
+
+_guard = _Guard()
+
+
+def _stop_here(task: Task) -> "NoReturn":
+    """Unwind ``task``: its execution is ending. A lost task unwinds as an ordinary thread."""
+    if task.lost and getattr(_tls, "task", None) is task:
+        _tls.task = None
+    raise Abort
 
 
 class Execution:
@@ -252,7 +362,7 @@ class Execution:
         max_steps: int,
         observers: Sequence[Observer] = (),
         verbose: bool = False,
-        hang_timeout: float = 10.0,
+        stall_timeout: float = STALL_TIMEOUT,
         max_threads: int = 64,
     ) -> None:
         self.max_threads = max_threads
@@ -263,7 +373,8 @@ class Execution:
         self.max_steps = max_steps
         self.observers = tuple(observers)
         self.verbose = verbose
-        self.hang_timeout = hang_timeout
+        #: Real seconds without a step before the running thread counts as stuck (the watchdog).
+        self.stall_timeout = stall_timeout
         self.tasks: list[Task] = []
         self.names: dict[int, str] = {}
         self.current: Task | None = None
@@ -300,6 +411,22 @@ class Execution:
         #: What this execution did that racelab could not see (key -> one line saying what and
         #: how to make it visible). Any entry makes the verdict ``inconclusive``.
         self.unseen: dict[str, str] = {}
+        self.main_ident = 0
+
+    # Rarely changed state is a class default, assigned on the instance only when it changes:
+    # CPython (3.11) keeps instance attributes inline, and every ``self.x`` in the hot path
+    # fast, only while a class's instances have at most 30 attribute names.
+
+    #: Set when the execution was ended early (Ctrl-C, the time limit, a stuck thread).
+    cut: Cut | None = None
+    #: The scenario function returned and every non-daemon thread ended: its outcome counts.
+    finished = False
+    #: The scenario is over (strategy bookkeeping, teardown): the watchdog looks away.
+    ending = False
+    #: The watchdog asks the stuck main task to raise ``Abort`` (see ``_on_watchdog_signal``).
+    interrupt_main = False
+    #: Where the thread given up by the watchdog was ("thread T was at file:line ...").
+    stuck_at = ""
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -313,6 +440,8 @@ class Execution:
         self.current = main
         for obs in self.observers:
             obs.begin(self.names)
+        if not watchdog.running:
+            watchdog.start()
         _active = self
         _tls.task = main
         if self.observers:
@@ -321,18 +450,22 @@ class Execution:
             try:
                 self.result = fn()
                 self._wait_for_non_daemon(main)
+                self.finished = True
             except Abort:
                 pass
             except KeyboardInterrupt:
                 # Ctrl-C reaches the main thread, maybe while another task holds the baton:
                 # let that task stop at its next scheduling point, then unwind everything.
                 self.stopping = True
+                if self.cut is None:
+                    self.cut = Cut.INTERRUPT
                 if self.current is not main:
-                    main.wake.acquire(True, self.hang_timeout)
+                    main.wake.acquire(True, self.stall_timeout)
                 self._tear_down(main)
                 raise
             except BaseException as exc:  # noqa: BLE001
                 self._record_crash(main, exc)
+            self.ending = True
             if self.step_hook is not None:
                 self.strategy.observe_end(  # type: ignore[attr-defined]
                     [(t.tid, t.pending) for t in self.tasks if t.state is BLOCKED])
@@ -367,25 +500,51 @@ class Execution:
 
     def _tear_down(self, main: Task) -> None:
         self.stopping = True
+        self.ending = True
         for task in self.tasks:
-            if task is main or task.state is DONE:
+            if task is main or task.state is DONE or task.lost:
                 continue
             task.abort = True
             task.wake.release()
-            if not self._teardown.acquire(True, self.hang_timeout):
-                self._hung(task)
+            if not self._teardown.acquire(True, self.stall_timeout):
+                with _guard:
+                    if task.state is DONE:  # it finished just now
+                        self._teardown.acquire()
+                        continue
+                    self.lose(task, f"did not finish unwinding within {self.stall_timeout:g} s")
         self.keepalive.clear()
 
-    def _hung(self, task: Task) -> None:
-        if self.failure is None:
-            self.failure = RawFailure(
-                FailureKind.LIVELOCK,
-                f"thread {task.name} ran for {self.hang_timeout:g} s without reaching a scheduling point "
-                "(an infinite loop in uninstrumented code, or a real blocking call racelab does not control)",
-                task.name)
-        task.state = DONE
+    def lose(self, task: Task, how: str | None) -> None:
+        """Give ``task`` up (the caller holds ``_guard``): it is stuck where racelab cannot reach it."""
+        task.lost = True
+        task.abort = True
+        self.stopping = True
+        if self.cut is None:
+            self.cut = Cut.STUCK
+        self.note_stuck(task, how)
         if task.worker is not None:
-            task.worker = None  # the OS thread is lost; it unwinds on its own if it ever returns
+            watchdog.follow(task.worker)
+
+    def note_stuck(self, task: Task, how: str | None) -> None:
+        """Record where ``task`` is stuck (``stuck_at``) and, when ``how`` says how it was stuck,
+        once per execution, as something racelab did not see: the verdict becomes inconclusive."""
+        if self.stuck_at:
+            return
+        ident = self.main_ident if task.tid == 0 else (task.worker.os_ident if task.worker else 0)
+        frame = current_frames().get(ident)
+        where = stuck_site(frame)
+        self.stuck_at = f"thread {task.name} was at {where}"
+        if how is None:
+            return
+        lock = real_lock_waited_for(user_frame(frame))
+        if lock:
+            why = (f"waiting for {lock}, a real lock made before exploring that racelab does not control (a "
+                   "thread racelab parked probably holds it)")
+        else:
+            why = ("in code racelab does not control (a real lock made before exploring and held by a thread "
+                   "racelab parked, a real blocking call, or a loop in uninstrumented code)")
+        self.note_unseen(f"stuck:{where}", f"thread {task.name} {how}; it is at {where}, {why}; "
+                         "the schedule was abandoned")
 
     # ---- task management -------------------------------------------------------------
 
@@ -428,39 +587,58 @@ class Execution:
     def task_finished(self, task: Task) -> None:
         """Called on the task's own OS thread as its body ends (normally or not)."""
         worker = task.worker
+        if self.stopping or task.lost:
+            with _guard:  # the main task's teardown, or the watchdog, may be deciding about it now
+                task.state = DONE
+                if task.lost:  # given up by the watchdog: nobody waits for this thread any more
+                    return
+                if self.current is not task:
+                    # Torn down from outside: report back to the main task and go idle.
+                    self._release_worker(worker)
+                    self._teardown.release()
+                    return
         task.state = DONE
-        if self.stopping and self.current is not task:
-            # Torn down from outside: report back to the main task and go idle.
-            self._release_worker(worker)
-            self._teardown.release()
-            return
         self.hb_release(task, ("end", task.tid))
         self.note_sync(task, ("end", task.tid))
         if self.stopping:
-            self._release_worker(worker)
-            self._wake_main_for_stop()
+            self._finish_and_wake_main(task, worker)
             return
         self.record_point(task, "finish", None, None)
         try:
             nxt = self._choose(task)
         except Abort:  # the strategy failed (a nondeterministic scenario) at this point
+            self._finish_and_wake_main(task, worker)
+            return
+        try:  # ``with _guard:``, inline: this is every thread's end
+            _token.pop()
+        except IndexError:
+            _wait_for_token()
+        try:
+            if task.lost:
+                return
             self._release_worker(worker)
-            self._wake_main_for_stop()
-            return
-        self._release_worker(worker)
-        if nxt is None:
-            self._record_deadlock(task)
-            self._wake_main_for_stop()
-            return
-        self._activate(nxt)
-        nxt.wake.release()
+            if nxt is None:
+                self._record_deadlock(task)
+                self._wake_main_locked()
+                return
+            self._activate(nxt)
+            nxt.wake.release()
+        finally:
+            _token.append(None)
+
+    def _finish_and_wake_main(self, task: Task, worker: "_Worker | None") -> None:
+        with _guard:
+            if task.lost:
+                return
+            self._release_worker(worker)
+            self._wake_main_locked()
 
     def _release_worker(self, worker: "_Worker | None") -> None:
         if worker is not None:
             worker.task = None
             _idle_workers.append(worker)
 
-    def _wake_main_for_stop(self) -> None:
+    def _wake_main_locked(self) -> None:
         main = self.tasks[0]
         self.stopping = True
         if main.state is not DONE:
@@ -477,8 +655,8 @@ class Execution:
         only strategies that reduce by independence (DPOR) look at it. ``progress``: the
         operation changes shared data, so the thread is not merely spinning.
         """
-        if self.stopping:
-            raise Abort
+        if self.stopping or task.abort:
+            _stop_here(task)
         if self.in_engine:  # inside racelab's own bookkeeping (a finalizer, a repr for the trace)
             return
         self.in_engine = True
@@ -577,8 +755,8 @@ class Execution:
         ``key``, when given, is what the task does once woken (for DPOR); by default it is
         the operation announced at its last scheduling point.
         """
-        if self.stopping:
-            raise Abort
+        if self.stopping or task.abort:
+            _stop_here(task)
         if key is not None and self.step_hook is not None:
             task.pending = (key, True)
             self.strategy.observe_pending(task.tid, key, True)  # type: ignore[attr-defined]
@@ -617,18 +795,21 @@ class Execution:
         self.current = task
 
     def _hand_off(self, task: Task, nxt: Task) -> None:
-        self._activate(nxt)
-        task.run_len = 0
-        nxt.wake.release()
-        if task.tid == 0:
-            while not task.wake.acquire(True, self.hang_timeout):
-                self._hung(self.current or task)
-                self.stopping = True
-                raise Abort
-        else:
-            task.wake.acquire()
+        try:  # ``with _guard:``, inline: this is every switch
+            _token.pop()
+        except IndexError:
+            _wait_for_token()
+        try:
+            if task.lost:  # given up while it was on its way here: it must not wake anyone
+                _stop_here(task)
+            self._activate(nxt)
+            task.run_len = 0
+            nxt.wake.release()
+        finally:
+            _token.append(None)
+        task.wake.acquire()
         if task.abort:
-            raise Abort
+            _stop_here(task)
 
     def _eligible(self) -> list[int]:
         clock = self.clock
@@ -691,8 +872,17 @@ class Execution:
         self.stopping = True
         if task.tid == 0:
             raise Abort
-        self._wake_main_for_stop()
         task.state = RUNNABLE
+        self._stop_from(task)
+
+    def _stop_from(self, task: Task) -> "NoReturn":
+        """A worker task ends the execution: it wakes the main task to tear everything down and
+        parks until its own turn to unwind comes."""
+        with _guard:
+            if not task.lost:
+                self._wake_main_locked()
+        if task.lost:
+            _stop_here(task)
         task.abort = True
         task.wake.acquire()
         raise Abort
@@ -719,10 +909,7 @@ class Execution:
         task = getattr(_tls, "task", None)
         if task is None or task.tid == 0:
             raise Abort
-        self._wake_main_for_stop()
-        task.abort = True
-        task.wake.acquire()
-        raise Abort
+        self._stop_from(task)
 
     def _livelock(self, task: Task) -> None:
         if self.failure is None:
@@ -733,24 +920,13 @@ class Execution:
         self.stopping = True
         if task.tid == 0:
             raise Abort
-        self._wake_main_for_stop()
-        task.abort = True
-        task.wake.acquire()
-        raise Abort
+        self._stop_from(task)
 
     def _describe_blocked(self, task: Task) -> str:
         where = ""
         worker = task.worker
-        frames = current_frames()
-        frame = None
-        if task.tid == 0:
-            frame = frames.get(self.main_ident)
-        elif worker is not None:
-            for ident, fr in frames.items():
-                if _frame_runs_worker(fr, worker):
-                    frame = fr
-                    break
-        user = user_frame(frame)
+        ident = self.main_ident if task.tid == 0 else (worker.os_ident if worker is not None else 0)
+        user = user_frame(current_frames().get(ident))
         if user is not None:
             where = f" at {_site(user)}"
         return f"{task.name} waits for {task.waiting_for}{where}"
@@ -824,12 +1000,75 @@ def current_frames() -> dict[int, FrameType]:
             gc.enable()
 
 
-def _frame_runs_worker(frame: FrameType | None, worker: "_Worker") -> bool:
-    while frame is not None:
-        if frame.f_code is _Worker._loop.__code__:
-            return frame.f_locals.get("self") is worker
+_STDLIB = os.path.dirname(os.__file__) + os.sep
+_SITE_PACKAGES = os.path.join(_STDLIB, "site-packages") + os.sep
+
+
+def _in_stdlib(filename: str) -> bool:
+    return filename.startswith(_STDLIB) and not filename.startswith(_SITE_PACKAGES)
+
+
+def stuck_site(frame: FrameType | None) -> str:
+    """Where a stuck thread is: its innermost frame outside racelab and, when that one is in
+    the standard library, the innermost frame of the program that called it."""
+    user = user_frame(frame)
+    if user is None:  # only racelab and threading.py: the innermost frame outside racelab
+        while frame is not None and frame.f_code.co_filename.startswith(_ENGINE_DIRS):
+            frame = frame.f_back
+        return "an unknown place" if frame is None else _site(frame)
+    text = _site(user)
+    if _in_stdlib(user.f_code.co_filename):
+        outer = program_frame(user)
+        if outer is not None:
+            text += f" (called from {_site(outer)})"
+    return text
+
+
+_REAL_LOCK_TYPES = (_thread.LockType, _thread.RLock)
+
+
+def real_lock_waited_for(frame: FrameType | None) -> str:
+    """```name``` when the line ``frame`` is at takes a real lock by that name (``with name:``,
+    ``name.acquire(...)``), "" otherwise. Names are looked up without running any code."""
+    if frame is None:
+        return ""
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    if line.startswith("with "):
+        line = line[5:].lstrip()
+    end = 0
+    while end < len(line) and (line[end].isalnum() or line[end] in "_."):
+        end += 1
+    word, rest = line[:end], line[end:]
+    if word.endswith(".acquire"):
+        name, takes = word[:-len(".acquire")], rest.startswith("(")
+    else:
+        name, takes = word, rest.startswith((":", " as ", ","))
+    if not name or not takes:
+        return ""
+    import inspect
+
+    first, *attributes = name.split(".")
+    try:
+        namespace = frame.f_locals
+        obj = namespace[first] if first in namespace else frame.f_globals[first]
+        for attribute in attributes:
+            obj = inspect.getattr_static(obj, attribute)
+    except (KeyError, AttributeError):
+        return ""
+    return f"`{name}`" if isinstance(obj, _REAL_LOCK_TYPES) else ""
+
+
+def program_frame(frame: FrameType | None) -> FrameType | None:
+    """The innermost frame that is neither racelab's nor the standard library's."""
+    while frame is not None and (is_engine_file(frame.f_code.co_filename) or _in_stdlib(frame.f_code.co_filename)):
         frame = frame.f_back
-    return False
+    return frame
+
+
+def program_site(frame: FrameType | None) -> str:
+    """``file:line  `source``` of ``program_frame(frame)`` (else of ``user_frame``)."""
+    found = program_frame(frame) or user_frame(frame)
+    return "an unknown place" if found is None else _site(found)
 
 
 def is_engine_file(filename: str) -> bool:
@@ -859,6 +1098,254 @@ def _relpath(path: str) -> str:
     except ValueError:
         return path
     return path if rel.startswith("..") else rel
+
+
+# --------------------------------------------------------------------------------------
+# The watchdog and interrupts (see "Nothing hangs" above)
+
+
+#: Set by the first Ctrl-C while exploring (``interrupt``): the explorer stops at its next chance.
+interrupted = False
+#: Raised in the explorer's thread to interrupt a stuck main task (a real-time signal: programs
+#: hardly ever use one).
+_WATCHDOG_SIGNAL: int | None = (signal.SIGRTMAX - 3) if hasattr(signal, "SIGRTMAX") and hasattr(
+    signal, "pthread_kill") else None
+
+
+class Watchdog:
+    """A real thread, outside every execution, that ends the executions that stopped moving."""
+
+    PERIOD = 0.05
+    #: Seconds between two attempts to interrupt a stuck main task; after GIVE_UP_AFTER of them, give up.
+    RETRY = 0.5
+    GIVE_UP_AFTER = 4
+
+    def __init__(self) -> None:
+        #: Real ``time.monotonic()`` by which the running search must end (set by the explorer).
+        self.deadline: float | None = None
+        #: Called (on the watchdog's thread) with a one-line reason when a stuck main task cannot be
+        #: interrupted: the CLI prints what it has and ends the process. None: keep trying.
+        self.give_up: Callable[[str], None] | None = None
+        #: What is being explored, for ``give_up``'s message.
+        self.label = "the scenario"
+        #: The thread on which ``_on_watchdog_signal`` is installed, if any.
+        self.signal_ident: int | None = None
+        self.running = False
+        self._wake = _allocate_lock()
+        self._wake.acquire()
+        #: The workers of lost tasks -> the CPU time (clock ticks) they had used when last looked at.
+        self._lost: dict[_Worker, int] = {}
+
+    def follow(self, worker: _Worker) -> None:
+        """Watch the OS thread of a lost task: if it keeps using CPU, it loops in code racelab does
+        not see and is stopped with an asynchronous ``Abort``. One that waits in a blocking call
+        is left alone: raised the moment that call returns, the exception could land between a
+        lock's ``acquire()`` and the ``try`` that releases it, and leave the lock held forever;
+        such a thread unwinds cleanly at its first scheduling point instead."""
+        self._lost[worker] = _cpu_ticks(worker.native_id)
+
+    def _look_at_lost(self) -> None:
+        for worker, before in list(self._lost.items()):
+            used = _cpu_ticks(worker.native_id)
+            if used < 0:  # it came back and ended (or nobody can tell: leave it alone)
+                del self._lost[worker]
+            elif used - before >= 2:  # busy for 20 ms of the last 50: a loop
+                del self._lost[worker]
+                frame = current_frames().get(worker.os_ident)
+                if _frame_runs_worker(frame, worker):  # still that thread, not a new one with its ident
+                    _async_raise(worker.os_ident)
+            else:
+                self._lost[worker] = used
+
+    def start(self) -> None:
+        if not self.running:
+            self.running = True
+            _start_new_thread(self._loop, ())
+
+    def poke(self) -> None:
+        """Look at the active execution now (safe in a signal handler)."""
+        try:
+            self._wake.release()
+        except RuntimeError:
+            pass  # already poked
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self._watch()
+            except Exception:  # noqa: BLE001 - a watchdog that dies would let the next hang be forever
+                import traceback
+
+                print("racelab internal error in the watchdog (it goes on watching; please report it at "
+                      f"{REPORT_URL}):", file=sys.__stderr__)
+                traceback.print_exc(file=sys.__stderr__)
+
+    def _watch(self) -> None:
+        mark: tuple[int, int] | None = None
+        since = acted = 0.0
+        tries = 0
+        while True:
+            self._wake.acquire(True, self.PERIOD)
+            if self._lost:
+                self._look_at_lost()
+            ex = _active
+            if ex is None or ex.ending:
+                mark = None
+                continue
+            now = _real_monotonic()
+            if (ex.serial, ex.step) != mark:
+                mark, since, acted, tries = (ex.serial, ex.step), now, 0.0, 0
+            deadline = self.deadline
+            if deadline is not None and now >= deadline and ex.cut is None and not ex.stopping:
+                ex.cut = Cut.TIME_LIMIT
+                ex.stopping = True  # the running task stops at its next scheduling point
+            patience = STOP_GRACE if ex.cut is not None else ex.stall_timeout
+            if now - since < patience or now - acted < self.RETRY:
+                continue
+            acted = now
+            tries += 1
+            self._unstick(ex, mark[1], now - since, tries)
+
+    def _unstick(self, ex: Execution, step: int, idle: float, tries: int) -> None:
+        # Stopped from outside (time limit, Ctrl-C) a thread may just be in a long step: it is
+        # reported as stuck only when it also went the whole stall timeout without a step.
+        how = f"made no progress for {idle:.1f} s" if idle >= ex.stall_timeout else None
+        with _guard:
+            task = ex.current
+            if _active is not ex or ex.step != step or ex.ending or task is None or task.state is DONE:
+                return  # it moved after all
+            if task.tid != 0:
+                ex.lose(task, how)
+                main = ex.tasks[0]
+                main.abort = True
+                ex.current = main
+                main.wake.release()
+                return
+            if tries == 1:
+                ex.stopping = True
+                if ex.cut is None:
+                    ex.cut = Cut.STUCK
+                ex.note_stuck(task, how)
+            ex.interrupt_main = True
+        if tries > self.GIVE_UP_AFTER and self.give_up is not None:
+            self.give_up(f"{self.label}: the main thread is stuck at {stuck_site(current_frames().get(ex.main_ident))}"
+                         " and does not respond to interruption")
+            return
+        self._interrupt_main(ex)
+
+    def _interrupt_main(self, ex: Execution) -> None:
+        if _WATCHDOG_SIGNAL is not None and ex.main_ident == self.signal_ident:
+            try:
+                signal.pthread_kill(ex.main_ident, _WATCHDOG_SIGNAL)
+                return
+            except (OSError, ValueError):
+                pass
+        frame = current_frames().get(ex.main_ident)
+        if frame is not None and not frame.f_code.co_filename.startswith(_ENGINE_DIRS):
+            _async_raise(ex.main_ident)
+
+
+watchdog = Watchdog()
+
+
+def _cpu_ticks(native_id: int) -> int:
+    """Clock ticks of CPU the thread ``native_id`` of this process has used (Linux); -1 when it
+    is gone or this cannot be known. (Read from /proc, by kernel thread id: asking for the CPU
+    clock of a pthread that may have ended is undefined behaviour.)"""
+    try:
+        fd = os.open(f"/proc/self/task/{native_id}/stat", os.O_RDONLY)
+        try:
+            data = os.read(fd, 4096)
+        finally:
+            os.close(fd)
+        fields = data.rsplit(b")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+def _frame_runs_worker(frame: FrameType | None, worker: _Worker) -> bool:
+    while frame is not None:
+        if frame.f_code is _Worker._loop.__code__:
+            return frame.f_locals.get("self") is worker
+        frame = frame.f_back
+    return False
+
+
+def _async_raise(ident: int) -> None:
+    """Raise ``Abort`` in the thread ``ident`` as soon as it runs Python code again."""
+    try:
+        import ctypes
+
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(Abort))
+    except Exception:  # noqa: BLE001 - no ctypes here: the thread unwinds when it comes back
+        pass
+
+
+def _on_watchdog_signal(signum: int, frame: FrameType | None) -> None:
+    """Raise ``Abort`` in a stuck main task, only in the program's code: inside racelab the task
+    is about to see ``stopping`` by itself."""
+    ex = _active
+    if ex is None or not ex.interrupt_main or _get_ident() != ex.main_ident:
+        return
+    if frame is not None and frame.f_code.co_filename.startswith(_ENGINE_DIRS):
+        return
+    ex.interrupt_main = False
+    raise Abort
+
+
+def interrupt() -> None:
+    """Stop exploring soon: the active execution ends at its next scheduling point (or is given
+    up by the watchdog) and the explorer reports what it found so far. Safe in a signal handler."""
+    global interrupted
+    interrupted = True
+    ex = _active
+    if ex is not None and not ex.ending:
+        if ex.cut is None:
+            ex.cut = Cut.INTERRUPT
+        ex.stopping = True
+    watchdog.poke()
+
+
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    if interrupted:
+        raise KeyboardInterrupt  # the second Ctrl-C: at once
+    interrupt()
+
+
+class Interrupts:
+    """While exploring on the main thread: the first Ctrl-C stops gracefully (``interrupt``), and
+    the watchdog can interrupt a stuck main task. Re-entrant; restores the handlers it replaced."""
+
+    def __init__(self) -> None:
+        self._depth = 0
+        self._saved: dict[int, Any] = {}
+
+    def __enter__(self) -> "Interrupts":
+        global interrupted
+        self._depth += 1
+        if self._depth == 1:
+            interrupted = False
+            try:
+                if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                    self._saved[signal.SIGINT] = signal.signal(signal.SIGINT, _on_sigint)
+                if _WATCHDOG_SIGNAL is not None:
+                    self._saved[_WATCHDOG_SIGNAL] = signal.signal(_WATCHDOG_SIGNAL, _on_watchdog_signal)
+                    watchdog.signal_ident = _get_ident()
+            except ValueError:  # not the main thread: no signals here
+                pass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            for signum, handler in self._saved.items():
+                signal.signal(signum, handler)
+            self._saved.clear()
+            watchdog.signal_ident = None
+
+
+interrupts = Interrupts()
 
 
 # --------------------------------------------------------------------------------------
@@ -903,6 +1390,21 @@ def note_unseen(key: str, text: str) -> None:
     ex = _active
     if ex is not None and key not in ex.unseen:
         ex.unseen[key] = text
+
+
+class outside_control:  # noqa: N801 - used like a function: ``with control.outside_control():``
+    """Run a block on a controlled thread as if it were not controlled: no scheduling point in
+    it, real primitives and real time. The thread keeps the baton meanwhile, so the block is one
+    opaque step (for calls into what racelab cannot schedule anyway, such as a child process)."""
+
+    __slots__ = ("task",)
+
+    def __enter__(self) -> None:
+        self.task = getattr(_tls, "task", None)
+        _tls.task = None
+
+    def __exit__(self, *exc: object) -> None:
+        _tls.task = self.task
 
 
 def wait_until(ready: Callable[[], bool], what: str, timeout: float | None = None) -> bool:

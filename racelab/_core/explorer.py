@@ -8,6 +8,13 @@ failure, and then
    (bounded DFS with bound 0, 1, ... below the failing schedule's count, within a small
    budget), and
 2. replays that schedule once more in verbose mode to produce the trace people read.
+
+An execution can also be *cut* (``Execution.cut``): Ctrl-C, the time limit running out in
+the middle of it, or a thread stuck where racelab cannot see (the watchdog of
+``racelab._core.control``). A cut execution that did not finish its scenario is not graded
+and ends the search: after Ctrl-C the result so far is returned with ``interrupted`` set; a
+stuck thread is recorded once among what racelab did not see, so the verdict is
+``inconclusive``.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
 from racelab._core import control, schedule
-from racelab._core.control import Execution, FailureKind, RawFailure, TraceStep
+from racelab._core.control import Cut, Execution, FailureKind, RawFailure, TraceStep
 from racelab._core.patching import Patcher
 from racelab.errors import RacelabError, ScenarioError, UsageError
 from racelab.instrument import hook
@@ -51,6 +58,8 @@ class Settings:
     fail_on_race: bool | None = None
     detect: bool | None = None
     shrink: bool | None = None
+    #: Real seconds a thread may run without reaching a scheduling point before it counts as stuck.
+    stall_timeout: float | None = None
     instrument: tuple[str, ...] = ()
     #: Modules of the program's own project that are *not* to be instrumented.
     no_instrument: tuple[str, ...] = ()
@@ -72,7 +81,8 @@ class Settings:
 
 
 DEFAULTS = Settings(strategy="portfolio", seed=0, max_schedules=1000, time_limit=10.0, preemption_bound=2,
-                    depth=3, max_steps=20000, max_threads=64, fail_on_race=False, detect=True, shrink=True)
+                    depth=3, max_steps=20000, max_threads=64, fail_on_race=False, detect=True, shrink=True,
+                    stall_timeout=control.STALL_TIMEOUT)
 _SETTING_NAMES = {f.name for f in dataclasses.fields(Settings)}
 
 
@@ -126,6 +136,8 @@ class ScenarioResult:
     unseen: tuple[str, ...] = ()
     #: The modules that were instrumented for it (its own file included).
     instrumented: tuple[str, ...] = ()
+    #: The search was stopped by Ctrl-C: these are the results so far.
+    interrupted: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "verdict": self.verdict, "exhausted": self.exhausted,
@@ -217,12 +229,18 @@ class _World:
 
     Instrumented: the modules named in ``instrument``, and every module of the program's
     own project (``hook.project_roots`` of ``files``) but those in ``exclude``.
+
+    While it is active the first Ctrl-C stops the exploration gracefully (``control.interrupt``);
+    on leaving, a world whose caller does not collect partial results (``keep_interrupt``)
+    raises ``KeyboardInterrupt`` then, once everything is put back.
     """
 
-    def __init__(self, instrument: Sequence[str], files: Sequence[str] = (), exclude: Sequence[str] = ()) -> None:
+    def __init__(self, instrument: Sequence[str], files: Sequence[str] = (), exclude: Sequence[str] = (), *,
+                 keep_interrupt: bool = False) -> None:
         self.instrument = list(instrument)
         self.files = [os.path.abspath(f) for f in files]
         self.exclude = list(exclude)
+        self.keep_interrupt = keep_interrupt
 
     def __enter__(self) -> "_World":
         self.patcher = Patcher()
@@ -242,6 +260,7 @@ class _World:
             self.hook.__exit__(None, None, None)
             sys.path[:] = self._saved_path
             raise
+        control.interrupts.__enter__()
         return self
 
     @property
@@ -261,9 +280,20 @@ class _World:
         return _specs_in(module, path, only, strict)
 
     def __exit__(self, *exc: object) -> None:
+        control.interrupts.__exit__()
         self.patcher.undo()
         self.hook.__exit__(None, None, None)
         sys.path[:] = self._saved_path
+        if control.interrupted and not self.keep_interrupt and exc[0] is None:
+            raise KeyboardInterrupt
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped ``explore``; ``results`` holds what was found until then."""
+
+    def __init__(self, results: list["ScenarioResult"]) -> None:
+        super().__init__()
+        self.results = results
 
 
 def _instrument_for(files: Sequence[str], settings: Settings) -> list[str]:
@@ -316,7 +346,8 @@ def run_once(func: Callable[[], Any], strategy: Strategy, settings: Settings, *,
              observers: Sequence[Any] = (), verbose: bool = False) -> Execution:
     """One execution of ``func`` under ``strategy``."""
     ex = Execution(strategy, max_steps=settings.value("max_steps"), observers=observers, verbose=verbose,
-                   max_threads=settings.value("max_threads"))
+                   max_threads=settings.value("max_threads"),
+                   stall_timeout=control.STALL_TIMEOUT if settings.stall_timeout is None else settings.stall_timeout)
     ex.run(func, _MAIN_THREAD)
     if ex.error is not None:
         raise ex.error
@@ -340,6 +371,7 @@ class _Search:
         self.detectors = _make_detectors(settings)
         self.outcomes: collections.Counter[str] = collections.Counter()
         self.unseen: dict[str, str] = {}
+        self.interrupted = False
 
     def graded_failure(self, ex: Execution) -> RawFailure | None:
         for key, text in ex.unseen.items():
@@ -360,6 +392,7 @@ class _Search:
     def run(self) -> ScenarioResult:
         settings = self.settings
         start = _real_monotonic()
+        control.watchdog.label = self.spec.id
         with _Output(keep=False):
             failure, n, exhausted = self._search(start)
         elapsed = _real_monotonic() - start
@@ -370,7 +403,8 @@ class _Search:
         unseen = tuple(self.unseen.values())
         return ScenarioResult(self.spec.id, verdict_of(failure, unseen), exhausted and failure is None and not unseen,
                               n, elapsed, failure, dict(self.outcomes), dict(self.spec.outcomes), races, lock_order,
-                              str(settings.value("strategy")), self.spec.doc, unseen=unseen)
+                              str(settings.value("strategy")), self.spec.doc, unseen=unseen,
+                              interrupted=self.interrupted)
 
     def _search(self, start: float) -> tuple[Failure | None, int, bool]:
         """Executions until a failure, the budget, or the strategy's end: (failure, count, exhausted)."""
@@ -378,8 +412,20 @@ class _Search:
         strategy = make_strategy(settings)
         limit = settings.value("max_schedules")
         time_limit = settings.value("time_limit")
+        control.watchdog.deadline = None if time_limit is None else start + time_limit
+        try:
+            return self._executions(strategy, start, limit, time_limit)
+        finally:
+            control.watchdog.deadline = None
+
+    def _executions(self, strategy: Strategy, start: float, limit: int,
+                    time_limit: float | None) -> tuple[Failure | None, int, bool]:
+        settings = self.settings
         n = 0
         while n < limit:
+            if control.interrupted:
+                self.interrupted = True
+                break
             if time_limit is not None and _real_monotonic() - start > time_limit:
                 break
             if not strategy.new_execution():
@@ -391,16 +437,38 @@ class _Search:
                 getattr(det, "races_in_execution", 1) for det in self.detectors) else None
             for det in self.detectors:
                 det.end(token)
+            if ex.cut is not None and self._unfinished(ex):
+                if ex.cut is not Cut.STUCK:
+                    n -= 1  # stopped from outside before its end: not a schedule explored
+                if n == 0 and ex.cut is Cut.TIME_LIMIT:
+                    self.unseen.setdefault("time", f"no schedule ran to its end within the time limit of {time_limit:g} s"
+                                           + (f" ({ex.stuck_at} then)" if ex.stuck_at else ""))
+                break
             raw = self.graded_failure(ex)
             if raw is not None:
                 return self.explain(ex, raw, n), n, False
+            if ex.cut is not None:
+                self.interrupted = ex.cut is Cut.INTERRUPT
+                break
         return None, n, False
+
+    def _unfinished(self, ex: Execution) -> bool:
+        """A cut execution that did not finish its scenario and found nothing: not graded. What
+        it could not see is kept; after Ctrl-C the search reports itself interrupted."""
+        if ex.finished or ex.failure is not None:
+            return False
+        for key, text in ex.unseen.items():
+            self.unseen.setdefault(key, text)
+        self.interrupted = ex.cut is Cut.INTERRUPT
+        return True
 
     # ---- shrinking and explaining -------------------------------------------------------
 
     def _same_failure(self, strategy: Strategy, kind: FailureKind) -> Execution | None:
         detectors = _make_detectors(self.settings) if kind is FailureKind.RACE else []
         ex = run_once(self.spec.func, strategy, self.settings, observers=detectors)
+        if ex.cut is not None and not ex.finished:
+            return None
         raw = ex.failure
         if kind is FailureKind.RACE:
             return ex if any(getattr(d, "race_in_execution", None) for d in detectors) else None
@@ -412,19 +480,24 @@ class _Search:
         if not self.settings.value("shrink") or ex.preemptions == 0:
             return ex
         deadline = _real_monotonic() + 2.0
-        for bound in range(ex.preemptions):
-            dfs = DFSStrategy(bound)
-            tried = 0
-            while tried < 400 and _real_monotonic() < deadline and dfs.new_execution():
-                tried += 1
-                found = self._same_failure(dfs, kind)
-                if found is not None and self.spec.outcomes.get(repr(found.result)) != "acceptable":
-                    return found
-            if _real_monotonic() >= deadline:
-                break
+        control.watchdog.deadline = deadline
+        try:
+            for bound in range(ex.preemptions):
+                dfs = DFSStrategy(bound)
+                tried = 0
+                while tried < 400 and _real_monotonic() < deadline and not control.interrupted and dfs.new_execution():
+                    tried += 1
+                    found = self._same_failure(dfs, kind)
+                    if found is not None and self.spec.outcomes.get(repr(found.result)) != "acceptable":
+                        return found
+                if _real_monotonic() >= deadline or control.interrupted:
+                    break
+        finally:
+            control.watchdog.deadline = None
         return ex
 
     def explain(self, ex: Execution, raw: RawFailure, found_after: int) -> Failure:
+        control.watchdog.deadline = None  # the search's time limit does not cut its report short
         best = self.shrink(ex, raw.kind)
         choices = list(best.choices)
         with _Output() as output:
@@ -488,7 +561,7 @@ def iterate(target: str, settings: Settings | None = None) -> Iterator[ScenarioR
     path, only = _split_target(target)
     files = _files(path)
     found = 0
-    with _World(_instrument_for(files, settings), files, settings.no_instrument) as world:
+    with _World(_instrument_for(files, settings), files, settings.no_instrument, keep_interrupt=True) as world:
         for f in files:
             for spec in world.load(f, only, strict=len(files) == 1):
                 found += 1
@@ -496,6 +569,8 @@ def iterate(target: str, settings: Settings | None = None) -> Iterator[ScenarioR
                 result = _Search(spec, effective).run()
                 result.instrumented = world.instrumented
                 yield result
+                if result.interrupted:
+                    return
     if not found and only is not None:
         raise UsageError(f"no scenario named {only!r} in {_display(path)}")
     if not found:
@@ -504,8 +579,13 @@ def iterate(target: str, settings: Settings | None = None) -> Iterator[ScenarioR
 
 
 def explore(target: str, settings: Settings | None = None) -> list[ScenarioResult]:
-    """Explore every scenario of ``target`` (a file, ``file::name`` or a directory)."""
-    return list(iterate(target, settings))
+    """Explore every scenario of ``target`` (a file, ``file::name`` or a directory).
+
+    Ctrl-C stops it: ``Interrupted`` (a ``KeyboardInterrupt``) carries the results so far."""
+    results = list(iterate(target, settings))
+    if results and results[-1].interrupted:
+        raise Interrupted(results)
+    return results
 
 
 def explore_function(func: Callable[[], Any], settings: Settings | None = None, *, id: str | None = None,

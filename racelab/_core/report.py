@@ -51,13 +51,14 @@ def render_trace(trace: Iterable[TraceStep], indent: str = "    ") -> list[str]:
 def render_result(result: ScenarioResult, out: TextIO, *, extra_replay_args: Iterable[str] = (),
                   show_passing_races: bool = True) -> None:
     f = result.failure
+    stopped = ", interrupted" if result.interrupted else ""
     if f is None and result.verdict == "inconclusive":
         out.write(f"INCONCLUSIVE  {result.id}  (no failure in {_plural(result.schedules, 'schedule')}, "
-                  f"{result.elapsed_s:.2f} s; no certificate: racelab did not see everything the scenario did)\n")
+                  f"{result.elapsed_s:.2f} s{stopped}; no certificate: racelab did not see everything the scenario did)\n")
         for line in result.unseen:
             out.write(f"    not seen: {line}\n")
     elif f is None:
-        certificate = ", exhausted" if result.exhausted else ""
+        certificate = ", exhausted" if result.exhausted else stopped
         out.write(f"PASS  {result.id}  ({_plural(result.schedules, 'schedule')}{certificate}, "
                   f"{result.elapsed_s:.2f} s)\n")
     else:
@@ -97,7 +98,7 @@ def render_result(result: ScenarioResult, out: TextIO, *, extra_replay_args: Ite
     out.write("\n")
 
 
-def render_summary(results: list[ScenarioResult], out: TextIO) -> None:
+def render_summary(results: list[ScenarioResult], out: TextIO, *, interrupted: bool = False) -> None:
     failed = sum(1 for r in results if r.verdict == "fail")
     inconclusive = sum(1 for r in results if r.verdict == "inconclusive")
     schedules = sum(r.schedules for r in results)
@@ -108,11 +109,15 @@ def render_summary(results: list[ScenarioResult], out: TextIO) -> None:
     text += f" ({_plural(schedules, 'schedule')} explored"
     if races:
         text += f", {_plural(races, 'data race')} reported"
-    out.write(text + ")\n")
+    text += ")"
+    if interrupted:
+        text += "; interrupted: these are the results so far"
+    out.write(text + "\n")
 
 
-def to_json(results: list[ScenarioResult], version: str) -> str:
-    payload: dict[str, Any] = {"racelab": version, "scenarios": [r.to_json() for r in results]}
+def to_json(results: list[ScenarioResult], version: str, *, interrupted: bool = False) -> str:
+    payload: dict[str, Any] = {"racelab": version, "interrupted": interrupted,
+                               "scenarios": [r.to_json() for r in results]}
     return json.dumps(payload, indent=2, default=str)
 
 

@@ -14,7 +14,9 @@ import threading
 import time
 
 from racelab._core.patching import Patcher
-from racelab.sync import futures, locks, net, queues, threads, timing
+from racelab.sync import futures, locks, net, processes, queues, rawthread, threads, timing
+
+_REPLACEMENTS = rawthread.replacements()
 
 
 def install(p: Patcher) -> None:
@@ -39,3 +41,6 @@ def install(p: Patcher) -> None:
     for name in ("sleep", "time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns"):
         p.set(time, name, getattr(timing, name))
     net.install(p)
+    processes.install(p)
+    rawthread.install(p)
+    rawthread.rebind(p, _REPLACEMENTS)

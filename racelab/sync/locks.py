@@ -29,6 +29,8 @@ _RealBoundedSemaphore = _threading.BoundedSemaphore
 _RealEvent = _threading.Event
 _RealBarrier = _threading.Barrier
 _RealRLock = getattr(_threading, "_CRLock", None) or _threading._PyRLock  # type: ignore[attr-defined]
+#: Bound here: ``_thread.allocate_lock`` itself is controlled while exploring (racelab.sync.rawthread).
+_real_allocate_lock = _thread.allocate_lock
 BrokenBarrierError = _threading.BrokenBarrierError
 
 
@@ -36,7 +38,10 @@ def _ctx() -> tuple[Execution | None, Task | None]:
     ex = control._active
     if ex is None:
         return None, None
-    return ex, getattr(control._tls, "task", None)
+    task = getattr(control._tls, "task", None)
+    if task is not None and task.lost:
+        return ex, control.current_task()  # given up by the watchdog: an ordinary thread now
+    return ex, task
 
 
 _ENGINE_DIRS = control._ENGINE_DIRS
@@ -104,7 +109,7 @@ class Lock(_Sited):
     __slots__ = ("_real", "_ex", "_owner", "_where", "__weakref__")
 
     def __init__(self) -> None:
-        self._real = _thread.allocate_lock()
+        self._real = _real_allocate_lock()
         self._ex: Execution | None = None
         self._owner: Task | None = None
         self._where = _creation_site()
@@ -166,7 +171,7 @@ class Lock(_Sited):
         return self._owner is not None
 
     def _at_fork_reinit(self) -> None:
-        self._real = _thread.allocate_lock()
+        self._real = _real_allocate_lock()
         self._owner = None
 
     # Condition support
@@ -261,6 +266,14 @@ class RLock(Lock):
     def _ctl_owned(self, ex: Execution, task: Task) -> bool:
         self._sync(ex)
         return self._owner is task
+
+    def _recursion_count(self) -> int:
+        """How many times the calling thread holds this lock (``_thread.RLock._recursion_count``)."""
+        ex, task = _ctx()
+        if task is None or ex is None:
+            return int(self._real._recursion_count())
+        self._sync(ex)
+        return self._count if self._owner is task else 0
 
     # real-mode protocol used by a real Condition wrapping this lock
     def _is_owned(self) -> bool:

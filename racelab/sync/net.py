@@ -19,6 +19,14 @@ tasks have done and exploration stays deterministic.
   something; ``ready`` must call the real ``poll(0)`` to know, which consumes the events (an
   ``EPOLLONESHOT`` fd is disarmed, an edge is gone), so they are stashed and handed to the next
   ``poll``. ``modify`` (re-arming: an ownership hand-off) is a scheduling point.
+* ``selectors`` (asyncio's event loop waits in ``DefaultSelector.select``): the ``select``
+  method of the epoll, poll and select based selectors waits the same way, its timeout on the
+  virtual clock (asyncio's ``loop.time()`` reads it too). Selectors register level-triggered
+  interest only, so asking the real selector with a zero timeout consumes nothing. So
+  ``asyncio.to_thread`` works: the loop waits without the baton, the executor's controlled
+  thread runs, and ``call_soon_threadsafe`` wakes the loop through its self-pipe, a socket
+  pair whose readiness is again a function of what the tasks did. (``subprocess`` waits for
+  its child's pipes outside control: see ``racelab.sync.processes``.)
 
 Threads that are not controlled keep the real behaviour everywhere.
 """
@@ -26,8 +34,9 @@ Threads that are not controlled keep the real behaviour everywhere.
 from __future__ import annotations
 
 import select
+import selectors
 import socket
-from typing import Any
+from typing import Any, Callable
 
 from racelab._core import control
 from racelab._core.patching import Patcher
@@ -168,9 +177,36 @@ class ControlledEpoll:
         self.close()
 
 
+#: The selector classes whose ``select`` waits under control, and their own ``select``.
+_SELECTORS: dict[type, Callable[..., Any]] = {
+    cls: vars(cls)["select"] for cls in (getattr(selectors, name, None) for name in (
+        "SelectSelector", "_PollLikeSelector", "EpollSelector", "DevpollSelector", "KqueueSelector"))
+    if cls is not None and "select" in vars(cls)}
+
+
+def _controlled_select(real: Callable[..., Any]) -> Callable[..., Any]:
+    def select(self: Any, timeout: float | None = None) -> list[Any]:
+        if control.current_task() is None:
+            return real(self, timeout)
+        found: list[Any] = []
+
+        def ready() -> bool:
+            found[:] = real(self, 0)
+            return bool(found)
+
+        wait = None if timeout is None else max(timeout, 0.0)
+        control.wait_until(ready, f"{type(self).__name__}.select", wait)
+        return found
+
+    select.__doc__ = real.__doc__
+    return select
+
+
 def install(p: Patcher) -> None:
-    """Patch socket methods and the epoll factory until ``p.undo()``."""
+    """Patch socket methods, the epoll factory and the selectors until ``p.undo()``."""
     for name, fn in (("accept", accept), ("recv", recv), ("recv_into", recv_into), ("send", send),
                      ("sendall", sendall), ("connect", connect)):
         p.set(socket.socket, name, fn)
     p.set(select, "epoll", ControlledEpoll)
+    for cls, real in _SELECTORS.items():
+        p.set(cls, "select", _controlled_select(real))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import _thread
 import threading as _threading
-from typing import Any
+from typing import Any, Callable
 
 from racelab._core import control
-from racelab._core.control import DONE, FAIR_QUANTUM, NO_OP
+from racelab._core.control import DONE, FAIR_QUANTUM, NO_OP, Execution, Task
 from racelab.sync.locks import _ctx
 
 Thread = _threading.Thread
@@ -58,6 +58,28 @@ def start(self: Any) -> None:
     ex.schedule(task, NO_OP, False)
     if ex.verbose:
         ex.record_point(task, f"start {self.name}", None, None)
+
+
+def launch(ex: Execution, task: Task, thread: Any, run: Callable[[], None], daemon: bool) -> Task:
+    """Start ``run`` as a new task of ``ex`` whose ``current_thread()`` is ``thread``; a scheduling point.
+
+    (``start`` above does the same for a ``threading.Thread``, inline: it is on every schedule's path.)"""
+
+    def body() -> None:
+        ex.task_started(child)
+        run()
+
+    child = ex.spawn(task, thread, thread.name, daemon, body)
+    thread._rl_ex = ex
+    thread._rl_task = child
+    thread._ident = child.ident
+    if hasattr(thread, "_native_id"):
+        thread._native_id = child.ident
+    thread._started._flag = True
+    ex.schedule(task, NO_OP, False)
+    if ex.verbose:
+        ex.record_point(task, f"start {thread.name}", None, None)
+    return child
 
 
 def join(self: Any, timeout: float | None = None) -> None:
