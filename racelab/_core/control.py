@@ -92,8 +92,10 @@ _get_native_id = _thread.get_native_id
 #: Consecutive read-only steps a task may take while others are runnable before it must
 #: let one of them run (fairness for spin loops such as Peterson's lock).
 FAIR_QUANTUM = 64
-#: Steps without the virtual clock moving, while timed waiters exist, before the clock
-#: jumps to the earliest deadline (a spin loop that waits for a sleeper makes progress).
+#: Steps without the virtual clock moving and without any thread writing shared data, while
+#: timed waiters exist, before the clock jumps to the earliest deadline (a spin loop that
+#: waits for a sleeper makes progress; threads that are busy working do not see timeouts
+#: expire under them).
 SPIN_STEPS_BEFORE_TIMEOUT = 512
 #: Virtual time one scheduling step takes.
 STEP_TIME = 1e-6
@@ -381,6 +383,7 @@ class Execution:
         self.step = 0
         self.clock = 0.0
         self.last_advance = 0
+        self.last_progress = 0
         self.choices: list[int] = []
         self.preemptions = 0
         self.trace: list[TraceStep] = []
@@ -413,20 +416,25 @@ class Execution:
         self.unseen: dict[str, str] = {}
         self.main_ident = 0
 
-    # Rarely changed state is a class default, assigned on the instance only when it changes:
-    # CPython (3.11) keeps instance attributes inline, and every ``self.x`` in the hot path
-    # fast, only while a class's instances have at most 30 attribute names.
+        #: Set when the execution was ended early (Ctrl-C, the time limit, a stuck thread).
+        self.cut: Cut | None = None
+        #: The scenario function returned and every non-daemon thread ended: its outcome counts.
+        self.finished = False
+        #: The scenario is over (strategy bookkeeping, teardown): the watchdog looks away.
+        self.ending = False
+        #: The watchdog asks the stuck main task to raise ``Abort`` (see ``_on_watchdog_signal``).
+        self.interrupt_main = False
+        #: Where the thread given up by the watchdog was ("thread T was at file:line ...").
+        self.stuck_at = ""
 
-    #: Set when the execution was ended early (Ctrl-C, the time limit, a stuck thread).
-    cut: Cut | None = None
-    #: The scenario function returned and every non-daemon thread ended: its outcome counts.
-    finished = False
-    #: The scenario is over (strategy bookkeeping, teardown): the watchdog looks away.
-    ending = False
-    #: The watchdog asks the stuck main task to raise ``Abort`` (see ``_on_watchdog_signal``).
-    interrupt_main = False
-    #: Where the thread given up by the watchdog was ("thread T was at file:line ...").
-    stuck_at = ""
+    # (Slots: every ``self.x`` of the hot path stays fast however many fields there are;
+    # CPython 3.11 keeps plain instance attributes inline only up to 30 names.)
+    __slots__ = ("max_threads", "step_hook", "error", "strategy", "max_steps", "observers", "verbose",
+                 "stall_timeout", "tasks", "names", "current", "step", "clock", "last_advance", "last_progress",
+                 "choices", "preemptions", "trace", "failure", "stopping", "thread_counter", "blocked",
+                 "keepalive", "solo", "in_engine", "aliases", "_tracked", "_strong", "_sweep_at", "_dead",
+                 "_later", "result", "_teardown_lock", "serial", "unseen", "main_ident", "cut", "finished",
+                 "ending", "interrupt_main", "stuck_at", "__weakref__")
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -668,7 +676,11 @@ class Execution:
             self._livelock(task)
         # A thread that only reads or polls while others could run may be spinning: after
         # FAIR_QUANTUM such steps it lets another thread run. A data write is progress.
-        task.run_len = 0 if progress else task.run_len + 1
+        if progress:
+            task.run_len = 0
+            self.last_progress = self.step
+        else:
+            task.run_len += 1
         nxt = self._choose(task)
         if nxt is not task:
             assert nxt is not None
@@ -685,7 +697,11 @@ class Execution:
         self.clock += STEP_TIME
         if self.step > self.max_steps:
             self._livelock(task)
-        task.run_len = 0 if progress else task.run_len + 1
+        if progress:
+            task.run_len = 0
+            self.last_progress = self.step
+        else:
+            task.run_len += 1
 
     # ---- objects named by id ---------------------------------------------------------
 
@@ -726,7 +742,7 @@ class Execution:
         self._sweep_at = max(_SWEEP_MIN, 2 * self._strong)
 
     def _collecting(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start" and self._strong and not self.in_engine:
+        if phase == "start" and info.get("generation") == 2 and self._strong and not self.in_engine:
             self.sweep()
 
     def forget_dead(self) -> None:
@@ -823,7 +839,8 @@ class Execution:
             ids = [t.tid for t in tasks if t.state is RUNNABLE]
         else:
             ids = self._eligible()
-            if ids and self.step - self.last_advance > SPIN_STEPS_BEFORE_TIMEOUT and self._advance_clock():
+            if ids and self.step - max(self.last_advance, self.last_progress) > SPIN_STEPS_BEFORE_TIMEOUT \
+                    and self._advance_clock():
                 ids = self._eligible()
         if not ids:
             if not self._advance_clock():

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import _queue
 import _thread
+import gc
 import sys
 import threading
 import time
@@ -142,11 +143,20 @@ class LiveObserver:
         self.detector = detector
         self.names: dict[int, str] = {}
         self._local = _thread._local()
-        self._alive: dict[int, object] = {}
+        # Objects whose ids name shadow memory: weak references where the object takes one
+        # (its shadow memory is forgotten as it dies), else the object, held until a sweep
+        # finds nothing else refers to it. See ``_keep``.
+        self._tracked: dict[int, Any] = {}
+        self._strong = 0
+        #: ids of tracked objects that died since the last event under the mutex
+        self._dead: list[int] = []
         # id -> the live locks whose ``_state`` this run set (``uninstall`` clears them)
         self._attached: dict[int, weakref.ReferenceType[LiveLock]] = {}
         self._sweep_at = SWEEP_MIN
-        self._mutex = _RealLock()
+        # Reentrant: a finalizer may run while its thread is inside the detector (a sweep
+        # dropping an object, a collection); its own accesses are then not recorded.
+        self._mutex = _thread.RLock()
+        self._owned = self._mutex._is_owned
         # Bound methods, looked up once, for the methods below and the rarer paths. (Explicit
         # acquire/release: ``with`` on a lock costs twice as much. The hot paths call
         # ``_mutex.acquire()`` itself, which costs less than a call of a stored bound method.)
@@ -171,6 +181,7 @@ class LiveObserver:
         self.taken = self._fast_taken  # type: ignore[method-assign]
         self.given = self._fast_given  # type: ignore[method-assign]
         self.register(threading.current_thread().name)
+        gc.callbacks.append(self._collecting)
 
     def register(self, name: str) -> int:
         """Give the calling OS thread a fresh tid (called as a thread starts)."""
@@ -205,6 +216,8 @@ class LiveObserver:
 
     def finish(self) -> None:
         """The program is over: close the single live "execution"."""
+        if self._collecting in gc.callbacks:
+            gc.callbacks.remove(self._collecting)
         self._lock()
         try:
             self.detector.end(None)
@@ -233,26 +246,68 @@ class LiveObserver:
         self._fast_access(tid, op, loc, name, frame, obj, atomic)
 
     def _keep(self, obj: object) -> None:
-        """Keep ``obj`` alive for its shadow memory (see ``access``); the mutex is held."""
-        if id(obj) not in self._alive:
-            self._alive[id(obj)] = obj
-            if len(self._alive) >= self._sweep_at:
+        """Track ``obj`` for its shadow memory (see ``access``); the mutex is held.
+
+        A weak reference when ``obj`` takes one: its callback notes the death (it may run in
+        any thread, inside the detector too), and the next event under the mutex forgets the
+        object's shadow memory, before any new object can be accessed at the same address
+        (the fast paths take the slow one while a death is pending). The built-in containers
+        that take no weak reference are held until a sweep finds only this table refers to
+        them; the sweep comes when their number has doubled, at amortized constant cost.
+        """
+        if self._dead:
+            self.forget_dead()
+        oid = id(obj)
+        if oid in self._tracked:
+            return
+        try:
+            self._tracked[oid] = weakref.KeyedRef(obj, self._died, oid)
+        except TypeError:
+            self._tracked[oid] = obj
+            self._strong += 1
+            if self._strong >= self._sweep_at:
                 self._sweep()
 
-    def _sweep(self) -> None:
-        """Drop the objects only this observer still refers to, and their shadow memory.
+    def _died(self, ref: Any) -> None:
+        self._dead.append(ref.key)
 
-        An object's refcount seen here is 2 when only ``_alive`` holds it (the dict and
-        ``getrefcount``'s argument; no loop variable or items tuple may hold it). The next
-        sweep comes when ``_alive`` has doubled, so the cost is amortized constant per object.
-        """
-        alive = self._alive
-        dead = {key for key in list(alive) if sys.getrefcount(alive[key]) <= 2}
+    def _collecting(self, phase: str, info: dict[str, int]) -> None:
+        """A full collection starts (``gc.collect()``, or the collector's own, seldom): let it
+        free the held containers nothing else refers to."""
+        if phase == "start" and info.get("generation") == 2 and self._strong and not self._owned() \
+                and self._mutex.acquire(False):
+            try:
+                self._sweep()
+            finally:
+                self._mutex.release()
+
+    def forget_dead(self) -> None:
+        """Forget the shadow memory of the tracked objects that died (the mutex is held)."""
+        pending = self._dead
+        gone = set()
+        while pending:
+            oid = pending.pop()  # (one item at a time: a callback may append meanwhile)
+            entry = self._tracked.get(oid)
+            if type(entry) is weakref.KeyedRef and entry() is None:
+                del self._tracked[oid]
+                gone.add(oid)
+        if gone:
+            self._race.forget(gone)
+
+    def _sweep(self) -> None:
+        """Drop the held objects only this observer still refers to, and their shadow memory."""
+        tracked = self._tracked
+        dead = []
+        for oid in list(tracked):
+            # (references: the table and ``getrefcount``'s argument, nothing else)
+            if type(tracked[oid]) is not weakref.KeyedRef and sys.getrefcount(tracked[oid]) <= 2:
+                dead.append(oid)
+        released = [tracked.pop(oid) for oid in dead]
+        self._strong -= len(dead)
         if dead:
-            for key in dead:
-                del self._alive[key]
-            self._race.forget(dead)
-        self._sweep_at = max(SWEEP_MIN, 2 * len(self._alive))
+            self._race.forget(set(dead))
+        self._sweep_at = max(SWEEP_MIN, 2 * self._strong)
+        del released  # (their finalizers run here; their own accesses are not recorded)
 
     def atomic(self, tid: int, obj: Hashable) -> None:
         tid = self.tid()
@@ -308,6 +363,9 @@ class LiveObserver:
     def given(self, key: int, tracked: bool) -> None:
         """A wrapped lock is about to be released (see ``taken``)."""
         self._fast_given(key, tracked)
+
+
+runtime._OUR_CALLBACKS.add(LiveObserver._died)
 
 
 def _holder(held: dict[int, list[list[Any]]], key: int, me: int) -> int:
@@ -511,6 +569,8 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
     shadow = observer._shadow
     wholes = observer._wholes
     mutex = observer._mutex  # (``mutex.acquire()`` costs less than a call of the bound method)
+    owned = observer._owned
+    dead = observer._dead
     detector_access = observer._access
     write = _WRITE
 
@@ -524,6 +584,8 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
             record = adopt()
         me = record.tid
         if atomic:  # (it orders as well: the detector's own path, under the mutex)
+            if owned():  # a finalizer run inside the detector: not recorded
+                return
             mutex.acquire()
             try:
                 if obj is not None:
@@ -535,7 +597,7 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
         clock = record.clock
         now = clock[me]
         cell = shadow.get(loc)
-        if cell is not None and (not wholes or loc[0] not in wholes):
+        if cell is not None and not dead and (not wholes or loc[0] not in wholes):
             # Same epoch: nothing to record. Safe without the mutex: a cell's epoch fields
             # only move forward, and a concurrent writer that replaced ours has checked
             # against it already.
@@ -544,8 +606,13 @@ def _access_path(observer: LiveObserver) -> Callable[..., None]:
                     return
             elif cell.reader == me and cell.rclock == now and not cell.ratomic:
                 return
+        if owned():  # a finalizer run inside the detector: not recorded
+            return
         mutex.acquire()
         try:
+            if dead:
+                observer.forget_dead()
+                cell = shadow.get(loc)
             if cell is None or (wholes and loc[0] in wholes):
                 # A location with a cell has its object kept alive already (a sweep forgets
                 # an object and its cells at once), so only a new cell may need ``obj`` kept.
@@ -609,6 +676,8 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
     shadow = observer._shadow
     wholes = observer._wholes
     mutex = observer._mutex
+    owned = observer._owned
+    dead = observer._dead
     generated = runtime.GENERATED
     reads: dict[type, dict[str, str]] = {}  # type -> name -> display name ("" when not data)
     writes: dict[type, dict[str, str]] = {}
@@ -652,14 +721,20 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
             cell = shadow.get(loc)
             # (Conditions in this shape keep the jumps after the comparisons short: CPython
             # 3.11 does not specialize a comparison followed by a long jump.)
-            if cell is not None and cell.reader == me and cell.rclock == now and not cell.ratomic and (not wholes or loc[0] not in wholes):
+            if cell is not None and cell.reader == me and cell.rclock == now and not cell.ratomic and not dead and (
+                    not wholes or loc[0] not in wholes):
                 pass  # the same epoch as the recorded read: nothing to record
+            elif owned():
+                pass  # a finalizer run inside the detector: not recorded
             else:
                 frame = _getframe(_depth - 1)
                 if generated:
                     frame = runtime.program_frame(frame)
                 mutex.acquire()
                 try:
+                    if dead:
+                        observer.forget_dead()
+                        cell = shadow.get(loc)
                     if cell is None or (wholes and loc[0] in wholes):
                         observer._keep(obj)
                         observer._access(me, _READ, loc, text, frame)
@@ -700,14 +775,20 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
             now = clock[me]
             loc = (id(obj), name)
             cell = shadow.get(loc)
-            if cell is not None and cell.writer == me and cell.wclock == now and not cell.watomic and (not wholes or loc[0] not in wholes):
+            if cell is not None and cell.writer == me and cell.wclock == now and not cell.watomic and not dead and (
+                    not wholes or loc[0] not in wholes):
                 pass  # the same epoch as the recorded write: nothing to record
+            elif owned():
+                pass  # a finalizer run inside the detector: not recorded
             else:
                 frame = _getframe(_depth - 1)
                 if generated:
                     frame = runtime.program_frame(frame)
                 mutex.acquire()
                 try:
+                    if dead:
+                        observer.forget_dead()
+                        cell = shadow.get(loc)
                     if cell is None or (wholes and loc[0] in wholes):
                         observer._keep(obj)
                         observer._access(me, _WRITE, loc, text, frame)
@@ -757,12 +838,18 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
         loc = (id(obj), name)
         cell = shadow.get(loc)
         if (cell is not None and cell.writer == me and cell.wclock == now and cell.reader == me
-                and cell.rclock == now and not cell.watomic and not cell.ratomic and (not wholes or loc[0] not in wholes)):
+                and cell.rclock == now and not cell.watomic and not cell.ratomic and not dead
+                and (not wholes or loc[0] not in wholes)):
             pass  # the read and the write are both in the recorded epochs
+        elif owned():
+            pass  # a finalizer run inside the detector: not recorded
         else:
             frame = _getframe(1)
             mutex.acquire()
             try:
+                if dead:
+                    observer.forget_dead()
+                    cell = shadow.get(loc)
                 if cell is None or (wholes and loc[0] in wholes):
                     observer._keep(obj)
                     observer._access(me, _READ, loc, text, frame)

@@ -662,6 +662,8 @@ class _Rewriter(ast.NodeTransformer):
         if attr.startswith("__") and attr.endswith("__"):
             if attr == "__dict__":
                 node.value = ast.copy_location(self._call("rd", value), node.value)
+            elif attr == "__weakref__":  # (racelab's own weak references are not the program's)
+                return ast.copy_location(self._call("wref", value), node)
             else:
                 node.value = value
             return node

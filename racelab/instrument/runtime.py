@@ -60,6 +60,7 @@ import gc
 import operator
 import sys
 import types
+import weakref
 from typing import Any, Callable
 
 from racelab._core import control
@@ -861,10 +862,45 @@ def va(obj: Any) -> Any:
 
 
 def gx(obj: Any, name: Any) -> Any:
-    """Before ``getattr(obj, name[, default])`` / ``hasattr``: returns ``obj``."""
+    """Before ``getattr(obj, name[, default])`` / ``hasattr``: returns ``obj`` (for
+    ``'__weakref__'``, what hides racelab's own weak reference, see ``wref``)."""
     if type(name) is str:
+        if name == "__weakref__":
+            return _WeakrefView(wref(obj))
         ra(obj, name, 3)
     return obj
+
+
+class _WeakrefView:
+    """What ``getattr(view, '__weakref__')`` reads in place of the object's own."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    __weakref__ = property(lambda self: self._value)  # type: ignore[assignment]
+
+
+def _ours(ref: Any) -> bool:
+    """Whether ``ref`` is a weak reference that racelab's own bookkeeping made."""
+    callback = getattr(ref, "__callback__", None)
+    return type(ref) is weakref.KeyedRef and getattr(callback, "__func__", None) in _OUR_CALLBACKS
+
+
+#: The functions racelab's weak references call back (``Execution._died``, live mode's).
+_OUR_CALLBACKS: set[Any] = {control.Execution._died}
+
+
+def wref(obj: Any) -> Any:
+    """``obj.__weakref__`` as without racelab: the first weak reference the program made."""
+    head = obj.__weakref__
+    if head is None or not _ours(head):
+        return head
+    for ref in weakref.getweakrefs(obj):
+        if not _ours(ref):
+            return ref
+    return None
 
 
 def sx(obj: Any, name: Any, value: Any) -> Any:
@@ -1613,7 +1649,7 @@ HELPERS: dict[str, Any] = {
     "__rl_ra__": ra, "__rl_wa__": wa, "__rl_da__": da, "__rl_aa__": aa, "__rl_rd__": rd,
     "__rl_ri__": ri, "__rl_wi__": wi, "__rl_di__": di, "__rl_gi__": gi, "__rl_si__": si, "__rl_dl__": dl,
     "__rl_sz__": sz, "__rl_wr__": wr, "__rl_ww__": ww, "__rl_mk__": mk, "__rl_inplace__": inplace,
-    "__rl_va__": va, "__rl_gx__": gx, "__rl_sx__": sx, "__rl_dx__": dx, "__rl_setattr__": setattr_,
+    "__rl_va__": va, "__rl_gx__": gx, "__rl_wref__": wref, "__rl_sx__": sx, "__rl_dx__": dx, "__rl_setattr__": setattr_,
     "__rl_gr__": gr, "__rl_gw__": gw, "__rl_cr__": cr, "__rl_cw__": cw, "__rl_scope__": scope,
     "__rl_mc__": mc, "__rl_cf__": cf, "__rl_amsg__": amsg, "__rl_it__": it, "__rl_rv__": rv, "__rl_nx__": nx,
     **{f"__rl_i{name}__": function for name, function in _AUG.items()},

@@ -227,9 +227,9 @@ def test_dead_objects_are_forgotten_before_their_address_is_reused(detector: Det
     first.start()
     while first.is_alive():  # wait without a happens-before edge (no join)
         time.sleep(0.001)
-    del box
-    observer._sweep()
-    assert address not in observer._alive and id(keeper) in observer._alive
+    assert address in observer._tracked
+    del box  # (its weak reference's callback notes the death; the next event forgets it)
+    assert observer._dead == [address]
 
     def second_owner() -> None:  # a new object at the old address: no history, no race
         observer.access(-1, Op.WRITE, (address, "value"), "Box.value", sys._getframe(), Box())
@@ -241,3 +241,39 @@ def test_dead_objects_are_forgotten_before_their_address_is_reused(detector: Det
     first.join()
     assert [race.location for race in found(detector)] == ["Box.value"]
     assert found(detector)[0].second.thread == second.name
+    assert address not in observer._tracked or observer._tracked[address]() is not None
+
+
+def test_the_detector_keeps_no_object_alive(detector: Detector) -> None:
+    import gc
+    import weakref
+
+    observer = control.live
+    assert isinstance(observer, LiveObserver)
+    box = Box()
+    ref = weakref.ref(box)
+    observer.access(-1, Op.WRITE, (id(box), "value"), "Box.value", sys._getframe(), box)
+    items = [box]
+    observer.access(-1, Op.READ, (id(items), 0), "items[0]", sys._getframe(), items)
+    del box, items
+    gc.collect()
+    assert ref() is None  # the list held it; the list itself is swept with its shadow memory
+
+
+def test_a_finalizer_inside_the_detector_does_not_deadlock(detector: Detector) -> None:
+    observer = control.live
+    assert isinstance(observer, LiveObserver)
+    seen = []
+
+    class Noisy:
+        def __del__(self) -> None:  # an access while the detector holds its lock
+            observer.access(-1, Op.WRITE, (id(self), "x"), "Noisy.x", sys._getframe(), None)
+            seen.append(1)
+
+    noisy = Noisy()
+    observer._mutex.acquire()
+    try:
+        del noisy
+    finally:
+        observer._mutex.release()
+    assert seen == [1]
