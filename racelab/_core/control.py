@@ -452,8 +452,6 @@ class Execution:
             watchdog.start()
         _active = self
         _tls.task = main
-        if self.observers:
-            gc.callbacks.append(self._collecting)
         try:
             try:
                 self.result = fn()
@@ -482,10 +480,10 @@ class Execution:
             _tls.task = None
             _active = None
             main.state = DONE
-            if self.observers:
-                gc.callbacks.remove(self._collecting)
-            self._resolve_later()
-            self._tracked.clear()
+            if self._later is not None:
+                self._resolve_later()
+            if self._tracked:
+                self._tracked.clear()
 
     def _add(self, task: Task) -> None:
         self.tasks.append(task)
@@ -745,6 +743,7 @@ class Execution:
         if phase == "start" and info.get("generation") == 2 and self._strong and not self.in_engine:
             self.sweep()
 
+
     def forget_dead(self) -> None:
         """Tell the observers which objects died since the last access event."""
         dead, self._dead = set(self._dead), []
@@ -754,6 +753,7 @@ class Execution:
             forget = getattr(obs, "forget", None)
             if forget is not None:
                 forget(dead)
+
     def note_op(self, task: Task, key: Hashable, write: bool = True) -> None:
         """``task`` did ``key`` in the middle of its step, without a scheduling point (for DPOR)."""
         if self.step_hook is not None:
@@ -839,8 +839,8 @@ class Execution:
             ids = [t.tid for t in tasks if t.state is RUNNABLE]
         else:
             ids = self._eligible()
-            if ids and self.step - max(self.last_advance, self.last_progress) > SPIN_STEPS_BEFORE_TIMEOUT \
-                    and self._advance_clock():
+            if ids and self.step - self.last_advance > SPIN_STEPS_BEFORE_TIMEOUT \
+                    and self.step - self.last_progress > SPIN_STEPS_BEFORE_TIMEOUT and self._advance_clock():
                 ids = self._eligible()
         if not ids:
             if not self._advance_clock():
@@ -1004,6 +1004,14 @@ class Execution:
                                        f"{last.op} {text}", last.location)
 
 
+
+def _collecting(phase: str, info: dict[str, int]) -> None:
+    """The collector's callback (installed by an exploration world): a full collection may
+    free the containers the running execution holds for its shadow memory (``Execution.sweep``)."""
+    ex = _active
+    if ex is not None and ex._strong:
+        ex._collecting(phase, info)
+
 def current_frames() -> dict[int, FrameType]:
     """``sys._current_frames()`` with the garbage collector held off: CPython collects inside it
     while holding its list of thread states locked, and a ``threading.local`` freed by that
@@ -1072,7 +1080,7 @@ def real_lock_waited_for(frame: FrameType | None) -> str:
             obj = inspect.getattr_static(obj, attribute)
     except (KeyError, AttributeError):
         return ""
-    return f"`{name}`" if isinstance(obj, _REAL_LOCK_TYPES) else ""
+    return f"`{name}`" if issubclass(type(obj), _REAL_LOCK_TYPES) else ""
 
 
 def program_frame(frame: FrameType | None) -> FrameType | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import gc
 import inspect
 import os
 import threading
@@ -261,6 +262,7 @@ class _World:
             sys.path[:] = self._saved_path
             raise
         control.interrupts.__enter__()
+        gc.callbacks.append(control._collecting)
         return self
 
     @property
@@ -280,6 +282,8 @@ class _World:
         return _specs_in(module, path, only, strict)
 
     def __exit__(self, *exc: object) -> None:
+        if control._collecting in gc.callbacks:
+            gc.callbacks.remove(control._collecting)
         control.interrupts.__exit__()
         self.patcher.undo()
         self.hook.__exit__(None, None, None)

@@ -680,11 +680,12 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
     dead = observer._dead
     generated = runtime.GENERATED
     reads: dict[type, dict[str, str]] = {}  # type -> name -> display name ("" when not data)
+    aug_texts: dict[type, dict[str, str]] = {}  # the same for ``aa`` ("" when not plain)
     writes: dict[type, dict[str, str]] = {}
 
     def read_text(obj: Any, name: str) -> str | None:
         kind = runtime.load_kind(obj, name)
-        if kind == runtime._DATA and not isinstance(obj, (type, types.ModuleType)):
+        if kind == runtime._DATA and not issubclass(type(obj), (type, types.ModuleType)):
             text = runtime._attr_name(obj, name)
         elif kind & 15 == runtime._SKIP:
             text = ""
@@ -694,7 +695,7 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
         return text
 
     def write_text(obj: Any, name: str) -> str | None:
-        if isinstance(obj, (type, types.ModuleType)):
+        if issubclass(type(obj), (type, types.ModuleType)):
             return None
         loc = runtime._store_loc(obj, name, runtime._stores, "__setattr__")
         text = "" if loc is None else runtime._attr_name(obj, name)
@@ -815,19 +816,20 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
     def aa(obj: Any, name: str, op: Any, operand: Any) -> bool:
         if control._active is not None or control.live is not observer:
             return runtime.aa(obj, name, op, operand)  # (its frames: see ``runtime.aa``)
-        if type(operand) not in _NUMBERS or not runtime._aug_plain(obj, name):
+        text = aug_texts.get(type(obj), _NO_TEXTS).get(name)
+        if text is None:
+            text = runtime._attr_name(obj, name) if runtime._aug_plain(obj, name) else ""
+            aug_texts.setdefault(type(obj), {})[name] = text
+        if not text or type(operand) not in _NUMBERS:
             return False
-        d = runtime._instance_dict(obj)
-        if d is None:
-            return False
-        value = d.get(name, _MISSING)
+        # (no hook runs here: ``_aug_plain``)
+        value = getattr(obj, name, _MISSING)
         if type(value) not in _NUMBERS:
             return False
         try:
             value = op(value, operand)
         except Exception:  # noqa: BLE001 - raised again by the general form
             return False
-        text = runtime._attr_name(obj, name)
         try:
             record: _ThreadRecord = local.record
         except AttributeError:
@@ -883,7 +885,7 @@ def _attribute_paths(observer: LiveObserver) -> tuple[Callable[..., Any], ...]:
                         observer._access(me, _WRITE, loc, text, frame)
             finally:
                 mutex.release()
-        d[name] = value
+        setattr(obj, name, value)
         return True
 
     return ra, wa, aa

@@ -315,11 +315,24 @@ class RaceDetector:
             else:
                 cell.read_by(tid, now, code, at, atomic)
             return
+        writer = cell.writer
+        # (the common cases of ``_conflicts`` are decided inline: no other thread's epoch
+        # that this one has not seen)
+        unseen_write = writer != tid and writer >= 0 and cell.wclock > (clock[writer] if writer < len(clock) else 0)
         if op is _WRITE:
-            if cell.writer == tid and cell.wclock == now and (cell.watomic <= atomic):
+            if writer == tid and cell.wclock == now and (cell.watomic <= atomic):
                 return  # the same epoch: nothing new
-            self._conflicts(tid, clock, op, cell, name, code, at, atomic)
-            cell.written(tid, now, code, at, atomic)
+            reader = cell.reader
+            if unseen_write or cell.shared is not None or (
+                    reader >= 0 and reader != tid and cell.rclock > (clock[reader] if reader < len(clock) else 0)):
+                self._conflicts(tid, clock, op, cell, name, code, at, atomic)
+            cell.writer = tid
+            cell.wclock = now
+            cell.wcode = code
+            cell.wat = at
+            cell.watomic = atomic
+            cell.reader = -1
+            cell.shared = None
             return
         if cell.reader == tid and cell.rclock == now and (cell.ratomic <= atomic):
             return
@@ -328,7 +341,8 @@ class RaceDetector:
             mine = shared.get(tid)
             if mine is not None and mine[0] == now and (mine[3] <= atomic):
                 return
-        self._conflicts(tid, clock, op, cell, name, code, at, atomic)
+        if unseen_write:
+            self._conflicts(tid, clock, op, cell, name, code, at, atomic)
         if shared is not None:
             shared[tid] = (now, code, at, atomic)
             return

@@ -51,6 +51,8 @@ import itertools
 import sys
 from dataclasses import dataclass, field
 
+from racelab.instrument.escape import private_locals
+
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _AUG_NAMES = {
@@ -87,6 +89,8 @@ class _Scope:
     nonlocals: set[str] = field(default_factory=set)
     shared: set[str] = field(default_factory=set)
     token: str | None = None
+    #: locals bound to fresh containers that never leave the function (``escape``)
+    private: frozenset[str] = frozenset()
 
 
 class _Collector(ast.NodeVisitor):
@@ -432,13 +436,19 @@ class _Rewriter(ast.NodeTransformer):
         tmp = self._tmp()
         return ast.NamedExpr(target=ast.Name(id=tmp, ctx=ast.Store()), value=node), _name(tmp)
 
+    def _private(self, node: ast.expr) -> bool:
+        """``node`` names a container that no other thread can reach (``escape``)."""
+        return isinstance(node, ast.Name) and self.scope.kind == "function" and node.id in self.scope.private
+
     def _announce(self, helper: str, node: ast.expr) -> ast.expr:
         """``__rl_<helper>__(node, 'source')`` when ``node`` might be a shared container, else ``node``."""
-        if not isinstance(node, _MAYBE_SHARED):
+        if not isinstance(node, _MAYBE_SHARED) or self._private(node):
             return node
         return ast.copy_location(self._call(helper, node, ast.Constant(self._src(node))), node)
 
     def _iterated(self, node: ast.expr) -> ast.expr:
+        if self._private(node) or (isinstance(node, ast.Call) and self._builtin(node.func) == "range"):
+            return node
         return ast.copy_location(self._call("it", node, ast.Constant(self._src(node))), node)
 
     # ---- scopes in the tree -----------------------------------------------------------
@@ -465,6 +475,7 @@ class _Rewriter(ast.NodeTransformer):
         node.decorator_list = [self.visit(d) for d in node.decorator_list]
         node.args = self.visit(node.args)
         scope = self.c.scopes[node]
+        scope.private = private_locals(node, scope.locals - scope.shared, self.module_names | self.c.global_names)
         self.stack.append(scope)
         body = self._stmts(node.body)
         self.stack.pop()
@@ -600,7 +611,7 @@ class _Rewriter(ast.NodeTransformer):
         scalar = any(_scalar(o) for o in operands)
         new = [left]
         for i, (op, right) in enumerate(zip(node.ops, comparators)):
-            if isinstance(op, (ast.In, ast.NotIn)) and not isinstance(right, _LITERALS):
+            if isinstance(op, (ast.In, ast.NotIn)) and not isinstance(right, _LITERALS) and not self._private(right):
                 member = operands[i]
                 if i == 0 and self._simple(member):
                     right = ast.copy_location(self._call("mk", right, copy.deepcopy(member),
@@ -684,6 +695,8 @@ class _Rewriter(ast.NodeTransformer):
         """(container expression announcing the access, key expression) for ``node``, or None
         when the key cannot be evaluated once here."""
         key = node.slice
+        if self._private(node.value):
+            return node.value, self.visit(key) if not isinstance(key, ast.Slice) else self.generic_visit(key)
         if not (self._simple(key) or self._walrus_ok()):
             return None
         value = self.visit(node.value)
@@ -720,6 +733,10 @@ class _Rewriter(ast.NodeTransformer):
                                                                           "__getattribute__", "__setitem__",
                                                                           "__getitem__", "__delitem__")):
             if self._is_stdlib_import(func.value) and func.attr not in _TABLE_NAMES:
+                node.args = [self.visit(a) for a in node.args]
+                node.keywords = [self.visit(k) for k in node.keywords]
+                return node
+            if self._private(func.value):
                 node.args = [self.visit(a) for a in node.args]
                 node.keywords = [self.visit(k) for k in node.keywords]
                 return node
@@ -766,6 +783,9 @@ class _Rewriter(ast.NodeTransformer):
             return done([args[0], ast.Constant(self._src(args[0]))], _name("__rl_rv__"))
         if name == "iter" and len(args) == 1:
             return done([self._iterated(args[0])])
+        if name in ("locals", "vars") and not args and not keywords and self.scope.kind == "function":
+            # a function's namespace as the program sees it: without racelab's temporaries
+            return self._call("lc", done(args))
         if name == "vars" and len(args) == 1:
             return done([self._call("va", args[0])])
         if name in ("getattr", "hasattr", "delattr") and len(args) >= 2:
@@ -943,7 +963,8 @@ class _Rewriter(ast.NodeTransformer):
         value = self.visit(node.value)
         ref = self._resolve(target.id)
         if ref is None:
-            if _scalar(node.value) and not isinstance(getattr(node.value, "value", None), (str, bytes)):
+            if (_scalar(node.value) and not isinstance(getattr(node.value, "value", None), (str, bytes))) \
+                    or self._private(target):
                 node.value = value
                 return node
             # ``x op= v`` changes a container ``x`` in place: announced as such

@@ -76,6 +76,7 @@ _getframe = sys._getframe
 _object_getattribute = object.__getattribute__
 _module_dict: Callable[[Any], dict[str, Any]] = types.ModuleType.__dict__["__dict__"].__get__  # type: ignore[assignment]
 _type_dict = type.__dict__["__dict__"].__get__
+_type_name: Callable[[type], str] = type.__dict__["__name__"].__get__  # type: ignore[assignment]
 
 #: Modules the rewriter produced (names), filled by the import hook.
 INSTRUMENTED: set[str] = set()
@@ -121,7 +122,7 @@ def _type_kind(tp: type) -> int:
 
 def _view_owner(view: Any) -> Any:
     for referent in gc.get_referents(view):
-        if isinstance(referent, dict):
+        if issubclass(type(referent), dict):
             return referent
     return None
 
@@ -156,7 +157,7 @@ _STDLIB = frozenset(sys.stdlib_module_names) | {"builtins", "racelab", "racelab_
 
 
 def _origin(module: Any) -> int:
-    if not isinstance(module, str):
+    if not issubclass(type(module), str):
         return _ORIGIN_STDLIB
     if module in INSTRUMENTED:
         return _ORIGIN_INSTRUMENTED
@@ -222,7 +223,8 @@ def _report(ex: control.Execution, task: control.Task, op: Op, loc: Any, name: s
     on the container: it never races and orders like a release and an acquire."""
     if ex._dead:
         ex.forget_dead()
-    ex.track(obj)
+    if id(obj) not in ex._tracked:
+        ex.track(obj)
     ex.in_engine = True
     try:
         frame = _getframe(depth)
@@ -394,9 +396,9 @@ def _resolve_read(obj: Any, name: str) -> tuple[Any, str]:
         if value is _MISSING:
             return None, ""
         loc = (id(d), name)
-        if isinstance(value, _CODE_TYPES):
+        if issubclass(type(value), _CODE_TYPES):
             return loc, ""
-        return loc, f"{obj.__name__}.{name}"
+        return loc, f"{_name_of(obj)}.{name}"
     if kind == _CLASS:
         meta = type(obj)
         value, _ = _class_attr(meta, name)
@@ -406,24 +408,32 @@ def _resolve_read(obj: Any, name: str) -> tuple[Any, str]:
         if value is _MISSING:
             return None, ""
         loc = (id(obj), name)
-        if isinstance(value, _CODE_TYPES) or _has_get(value):
+        if issubclass(type(value), _CODE_TYPES) or _has_get(value):
             return loc, ""
-        return loc, f"{obj.__name__}.{name}"
+        return loc, f"{_name_of(obj)}.{name}"
     return None, ""
 
 
+def _name_of(obj: Any) -> str:
+    """The name of a class or module, read without running any of its hooks (a module or
+    metaclass ``__getattribute__`` must not run more often than in the original)."""
+    if issubclass(type(obj), type):
+        return _type_name(obj)
+    return str(_module_dict(obj).get("__name__", "?"))
+
+
 def _attr_name(obj: Any, name: str) -> str:
-    if isinstance(obj, type) or isinstance(obj, _ModuleType):
-        return f"{obj.__name__}.{name}"
+    if issubclass(type(obj), type) or issubclass(type(obj), _ModuleType):
+        return f"{_name_of(obj)}.{name}"
     return f"{type(obj).__name__}.{name}"
 
 
 def _plain_value(obj: Any, name: str) -> Any:
     """The value a data read of ``obj.name`` finds, without running any code (verbose traces)."""
-    d = _module_dict(obj) if isinstance(obj, _ModuleType) else _instance_dict(obj)
+    d = _module_dict(obj) if issubclass(type(obj), _ModuleType) else _instance_dict(obj)
     if d is not None and name in d:
         return d[name]
-    value, _ = _class_attr(type(obj) if not isinstance(obj, type) else obj, name)
+    value, _ = _class_attr(type(obj) if not issubclass(type(obj), type) else obj, name)
     if type(value) is types.MemberDescriptorType:
         return value.__get__(obj, type(obj))
     return value
@@ -479,7 +489,7 @@ def ra(obj: Any, name: str, _depth: int = 2) -> Any:
 def rd(obj: Any) -> Any:
     """Before ``obj.__dict__`` is taken: the dict is an alias of ``obj``'s attributes."""
     ex = control._active
-    if ex is not None and not isinstance(obj, (type, _ModuleType)):
+    if ex is not None and not issubclass(type(obj), (type, _ModuleType)):
         d = _instance_dict(obj)
         if d is not None:
             ex.aliases[id(d)] = id(obj)
@@ -533,7 +543,7 @@ def _aug_plain(obj: Any, name: str) -> bool:
     tp = type(obj)
     plain = _plain_aug.get(tp, {}).get(name)
     if plain is None:
-        plain = (load_kind(obj, name) == _DATA and not isinstance(obj, (type, _ModuleType))
+        plain = (load_kind(obj, name) == _DATA and not issubclass(type(obj), (type, _ModuleType))
                  and not _own(tp, "__getattr__", _MISSING)
                  and _store_loc(obj, name, _stores, "__setattr__") is not None)
         _plain_aug.setdefault(tp, {})[name] = plain
@@ -633,7 +643,7 @@ def _item_event(op: Op, obj: Any, key: Any, src: str, delete: bool = False) -> A
         kind = _type_kind(type(obj))
     if kind == _CONTAINER:
         cid = _owner_id(control._active, obj)
-        if type(key) is slice or (op is _WRITE and isinstance(obj, (list, bytearray, collections.deque, array.array))
+        if type(key) is slice or (op is _WRITE and issubclass(type(obj), (list, bytearray, collections.deque, array.array))
                                   and (delete or type(key) is slice)):
             part = _item_key(obj, key) if type(key) is slice else WHOLE
             return (cid, part), cid, delete or type(key) is slice
@@ -644,7 +654,7 @@ def _item_event(op: Op, obj: Any, key: Any, src: str, delete: bool = False) -> A
             if op is _WRITE or delete:
                 return (cid, WHOLE), cid, True
             return (cid, WHOLE), cid, False
-        if op is _WRITE and isinstance(obj, (dict, set)):
+        if op is _WRITE and issubclass(type(obj), (dict, set)):
             grows = delete or part not in obj
             return (cid, part), (cid if grows else (cid, part)), grows
         return (cid, part), (cid, part), False
@@ -662,9 +672,12 @@ def _item(ex: control.Execution, task: control.Task, op: Op, obj: Any, key: Any,
     if event is None:
         return False
     loc, dkey, grows = event
-    name = _item_name(src, key)
-    if delete:
-        name = "del " + name
+    if ex.verbose or ex.observers:  # (a name only where one is shown)
+        name = _item_name(src, key)
+        if delete:
+            name = "del " + name
+    else:
+        name = ""
     _announce(ex, task, op, loc, name, obj, dkey, depth=depth)
     if grows and ex.observers and not ex.solo and not ex.in_engine:
         _report(ex, task, _WRITE, (loc[0], SIZE), f"{src} (size)", obj, depth)
@@ -769,8 +782,8 @@ def _whole(op: Op, part: Any, x: Any, what: str, depth: int = 3, src: str = "") 
     task = getattr(_tls, "task", None)
     if task is not None:
         cid = _owner_id(ex, target)
-        _announce(ex, task, op, (cid, part), f"{what} {src or _anonymous(target, cid)}", target,
-                  cid if part is WHOLE else None, depth, True)
+        name = f"{what} {src or _anonymous(target, cid)}" if ex.verbose or ex.observers else ""
+        _announce(ex, task, op, (cid, part), name, target, cid if part is WHOLE else None, depth, True)
     return x
 
 
@@ -808,7 +821,7 @@ def mk(x: Any, key: Any, src: str = "") -> Any:
     target = container_of(x)
     if target is None:
         return x
-    if not isinstance(target, (dict, set)) or not _simple_key(key):
+    if not issubclass(type(target), (dict, set)) or not _simple_key(key):
         return _whole(_READ, WHOLE, x, "contents of", 3, src)
     part = key
     if ex is None:
@@ -817,8 +830,8 @@ def mk(x: Any, key: Any, src: str = "") -> Any:
     task = getattr(_tls, "task", None)
     if task is not None:
         cid = _owner_id(ex, target)
-        _announce(ex, task, _READ, (cid, part), f"{_short(key)} in {src or _anonymous(target, cid)}",
-                  target, None, 2, True)
+        name = f"{_short(key)} in {src or _anonymous(target, cid)}" if ex.verbose or ex.observers else ""
+        _announce(ex, task, _READ, (cid, part), name, target, None, 2, True)
     return x
 
 
@@ -834,15 +847,23 @@ def inplace(x: Any, value: Any) -> Any:
     return value
 
 
+def lc(namespace: dict[str, Any]) -> dict[str, Any]:
+    """``locals()`` in a function, without the rewriter's temporaries (``__rl_*``)."""
+    for name in namespace:
+        if name.startswith("__rl_"):
+            return {k: v for k, v in namespace.items() if not k.startswith("__rl_")}
+    return namespace
+
+
 def va(obj: Any) -> Any:
     """Before ``vars(obj)``: a read of all of ``obj``'s attributes (and its dict aliases it)."""
     ex = control._active
     if ex is None and control.live is None:
         return obj
-    if isinstance(obj, _ModuleType):
+    if issubclass(type(obj), _ModuleType):
         d = _module_dict(obj)
         target: int = id(d)
-    elif isinstance(obj, type):
+    elif issubclass(type(obj), type):
         target = id(obj)
     else:
         d = _instance_dict(obj)
@@ -952,8 +973,9 @@ class SharedIterator:
             if task is not None:
                 target = self._target
                 cid = _owner_id(ex, target)
-                _announce(ex, task, _READ, (cid, WHOLE), f"next item of {self._src or _anonymous(target, cid)}",
-                          target, cid, depth, True)
+                name = f"next item of {self._src or _anonymous(target, cid)}" if ex.verbose or ex.observers \
+                    else ""
+                _announce(ex, task, _READ, (cid, WHOLE), name, target, cid, depth, True)
         return next(self._it)
 
     def __length_hint__(self) -> int:
@@ -1093,9 +1115,9 @@ _SET_RULES = {
 
 
 def _rules_for(target: Any) -> dict[str, str]:
-    if isinstance(target, dict):
+    if issubclass(type(target), dict):
         return _DICT_RULES
-    if isinstance(target, set):
+    if issubclass(type(target), set):
         return _SET_RULES
     return _LIST_RULES
 
@@ -1118,12 +1140,12 @@ def _container_call(rule: str, target: Any, name: str, args: tuple[Any, ...], de
     elif rule == "R":
         pass
     elif args and _simple_key(args[0]) and rule in ("r", "w", "sd", "pop", "add"):
-        key = _item_key(target, args[0]) if isinstance(target, (list, bytearray, collections.deque)) else args[0]
+        key = _item_key(target, args[0]) if issubclass(type(target), (list, bytearray, collections.deque)) else args[0]
         if rule == "r":
             part = key
         elif rule == "w":
             op, part = _WRITE, key
-            grows = isinstance(target, dict) and key not in target
+            grows = issubclass(type(target), dict) and key not in target
         else:  # setdefault, pop, discard, add: a write when it adds or removes the key
             present = key in target
             adds = rule in ("sd", "add")
@@ -1137,8 +1159,8 @@ def _container_call(rule: str, target: Any, name: str, args: tuple[Any, ...], de
         return
     cid = _owner_id(ex, target)
     loc = (cid, part)
-    dkey = cid if part is WHOLE or grows else (loc if part is not SIZE else loc)
-    what = f"{type(target).__name__}.{name}()"
+    dkey = cid if part is WHOLE or grows else loc
+    what = f"{type(target).__name__}.{name}()" if ex is None or ex.verbose or ex.observers else ""
     reads = [a for a in args if container_of(a) is not None and a is not target]
     if ex is None:
         live = control.live
@@ -1235,9 +1257,9 @@ def _direct_write(obj: Any, name: str, delete: bool) -> None:
     ex = control._active
     if ex is None and control.live is None:
         return
-    if isinstance(obj, _THREAD_LOCALS):
+    if issubclass(type(obj), _THREAD_LOCALS):
         return
-    loc = (id(_module_dict(obj)), name) if isinstance(obj, _ModuleType) else (id(obj), name)
+    loc = (id(_module_dict(obj)), name) if issubclass(type(obj), _ModuleType) else (id(obj), name)
     text = ("del " if delete else "") + _attr_name(obj, name)
     if ex is None:
         _live_access(_WRITE, loc, text, obj, 3)
@@ -1284,7 +1306,7 @@ def _table_call(rule: str, args: tuple[Any, ...]) -> None:
 
 def _object_read(obj: Any) -> None:
     """A copy (``copy.copy``, ``pickle.dumps``, ...) of an object reads all its attributes."""
-    if isinstance(obj, (type, _ModuleType)) or type(obj) in _IMMUTABLE or _engine_type(type(obj)):
+    if issubclass(type(obj), (type, _ModuleType)) or type(obj) in _IMMUTABLE or _engine_type(type(obj)):
         return
     if _instance_dict(obj) is None and not getattr(type(obj), "__slots__", None):
         return
@@ -1358,6 +1380,42 @@ def _builtin_method(tp: type, name: str) -> bool:
     return known
 
 
+#: What a call ``obj.name(...)`` is, per type and name (``_plan``): a plan's first item.
+_P_PLAIN, _P_METHOD, _P_CALL, _P_OTHER = 0, 1, 2, 3
+_plans: dict[type, dict[str, tuple[int, Any]]] = {}
+_NO_PLANS: dict[str, tuple[int, Any]] = {}
+_M_QUIET, _M_STATE, _M_FOREIGN = 1, 2, 4  # a method's flags (see ``_plan``)
+
+
+def _plan(obj: Any, name: str) -> tuple[int, Any]:
+    """How ``mc`` handles a call of ``name`` on objects of ``type(obj)``, decided once:
+    ``(_P_PLAIN, None)``: just the attribute (an immutable built-in's method);
+    ``(_P_METHOD, flags)``: a method found on the class, unless the instance shadows it
+    (``_M_QUIET``: DPOR is told of the read; ``_M_STATE``: a standard-library object's
+    method, one atomic step on it; ``_M_FOREIGN``: code of a module that is not instrumented);
+    ``(_P_CALL, rule)``: a built-in container's method (``_Call``); ``(_P_OTHER, None)``:
+    decided per call (modules, classes, views, ``super``, data attributes)."""
+    tp = type(obj)
+    if tp in _IMMUTABLE:
+        return (_P_OTHER, None) if name in ("join", "format", "format_map") else (_P_PLAIN, None)
+    kind = _type_kinds.get(tp)
+    if kind is None:
+        kind = _type_kind(tp)
+    if kind == _CONTAINER and _builtin_method(tp, name):
+        return (_P_CALL, _rules_for(obj).get(name, "W"))
+    if kind == _VIEW or issubclass(tp, (type, _ModuleType)) or tp is super:
+        return (_P_OTHER, None)
+    load = load_kind(obj, name)
+    if load & 15 != _INSTANCE:
+        return (_P_OTHER, None)
+    flags = 0 if _engine_type(tp) else _M_QUIET
+    if load & _OTHER_CODE:
+        flags |= _M_FOREIGN
+    if _method_origin(tp, name) == _ORIGIN_STDLIB and tp.__module__ not in INSTRUMENTED and _stdlib_state(tp):
+        flags |= _M_STATE
+    return (_P_METHOD, flags)
+
+
 def mc(obj: Any, name: str) -> Any:
     """``obj.name`` about to be called (``obj.name(...)``): the attribute, or a stand-in that
     makes the call's scheduling point once the arguments are evaluated."""
@@ -1370,22 +1428,37 @@ def mc(obj: Any, name: str) -> Any:
     if task is None:
         return getattr(obj, name)
     tp = type(obj)
-    if tp in _IMMUTABLE:
-        if name in ("join", "format", "format_map") and tp in (str, bytes):
-            return _ArgCall(getattr(obj, name), None, name, "RRRRRRRR" if name != "join" else "R")
+    plan = _plans.get(tp, _NO_PLANS).get(name)
+    if plan is None:
+        plan = _plans.setdefault(tp, {})[name] = _plan(obj, name)
+    how = plan[0]
+    if how == _P_METHOD:
+        flags = plan[1]
+        d = _instance_dict(obj)
+        if d is not None and name in d:  # shadowed by the instance: a data read
+            _announce(ex, task, _READ, (id(obj), name), _attr_name(obj, name), obj)
+        elif flags:
+            if flags & _M_FOREIGN:
+                _foreign_code(ex, task, obj, name, _OTHER_CODE)
+            if flags & _M_QUIET and ex.step_hook is not None and not ex.solo and not ex.in_engine:
+                ex.note_op(task, (id(obj), name), False)
+            if flags & _M_STATE:
+                _announce(ex, task, _WRITE, (id(obj), WHOLE), f"{tp.__name__}.{name}()", obj, id(obj))
         return getattr(obj, name)
+    if how == _P_CALL:
+        return _Call(getattr(obj, name), obj, name, plan[1])
+    if how == _P_PLAIN:
+        return getattr(obj, name)
+    if tp in _IMMUTABLE:  # str.join, str.format
+        return _ArgCall(getattr(obj, name), None, name, "RRRRRRRR" if name != "join" else "R")
     kind = _type_kinds.get(tp)
-    if kind is None:
-        kind = _type_kind(tp)
-    if kind == _CONTAINER and _builtin_method(tp, name):
-        return _Call(getattr(obj, name), obj, name, _rules_for(obj).get(name, "W"))
     if kind == _VIEW:
         owner = _view_owner(obj)
         if owner is not None:
             return _Call(getattr(obj, name), owner, name, "R")
-    if isinstance(obj, type):
+    if issubclass(type(obj), type):
         return _class_method(ex, task, obj, name)
-    if isinstance(obj, _ModuleType):
+    if issubclass(type(obj), _ModuleType):
         return _module_function(ex, task, obj, name)
     if tp is super:
         fn = getattr(obj, name)
@@ -1406,10 +1479,6 @@ def mc(obj: Any, name: str) -> Any:
             _announce(ex, task, _READ, loc, text, obj)
         elif loc is not None:
             _quiet(ex, task, loc, obj)
-            if kind == _INSTANCE:
-                owner_kind = _method_origin(tp, name)
-                if owner_kind == _ORIGIN_STDLIB and tp.__module__ not in INSTRUMENTED and _stdlib_state(tp):
-                    _announce(ex, task, _WRITE, (id(obj), WHOLE), f"{tp.__name__}.{name}()", obj, id(obj))
     return getattr(obj, name)
 
 
@@ -1442,10 +1511,10 @@ def _class_method(ex: control.Execution, task: control.Task, cls: type, name: st
         return _UnboundCall(fn, None, name, _LIST_RULES.get(name, "W") if not issubclass(cls, (dict, set))
                             else (_DICT_RULES if issubclass(cls, dict) else _SET_RULES).get(name, "W"))
     if value is not _MISSING:
-        if isinstance(value, _CODE_TYPES) or _has_get(value):
+        if issubclass(type(value), _CODE_TYPES) or _has_get(value):
             _quiet(ex, task, (id(cls), name))
         else:
-            _announce(ex, task, _READ, (id(cls), name), f"{cls.__name__}.{name}", cls, None, 3)
+            _announce(ex, task, _READ, (id(cls), name), f"{_name_of(cls)}.{name}", cls, None, 3)
     module = getattr(cls, "__module__", None)
     if _origin(module) == _ORIGIN_OTHER:
         _unseen_call(ex, task, module, f"{cls.__qualname__}.{name}")
@@ -1458,10 +1527,10 @@ def _module_function(ex: control.Execution, task: control.Task, module: Any, nam
     if fn is _MISSING or _load_kind(type(module), name) != _MODULE:
         fn = getattr(module, name)
     else:
-        if isinstance(fn, _CODE_TYPES):
+        if issubclass(type(fn), _CODE_TYPES):
             _quiet(ex, task, (id(d), name))
         else:
-            _announce(ex, task, _READ, (id(d), name), f"{module.__name__}.{name}", module, None, 3)
+            _announce(ex, task, _READ, (id(d), name), f"{_name_of(module)}.{name}", module, None, 3)
     return checked_callable(ex, task, fn)
 
 
@@ -1487,7 +1556,7 @@ def foreign_entry(fn: Any) -> None:
     if ex is None or task is None or fn is None:
         return
     target = getattr(fn, "__func__", fn)
-    while isinstance(target, functools.partial):
+    while issubclass(type(target), functools.partial):
         target = target.func
     module = getattr(target, "__module__", None)
     if _origin(module) == _ORIGIN_OTHER:
@@ -1549,7 +1618,7 @@ def _live_method(obj: Any, name: str) -> Any:
         kind = _type_kind(tp)
     if kind == _CONTAINER and _builtin_method(tp, name):
         return _Call(getattr(obj, name), obj, name, _rules_for(obj).get(name, "W"))
-    if isinstance(obj, _ModuleType):
+    if issubclass(type(obj), _ModuleType):
         fn = getattr(obj, name)
         rule = _table_rule(fn)
         return _ArgCall(fn, None, name, rule) if rule is not None else fn
@@ -1649,7 +1718,7 @@ HELPERS: dict[str, Any] = {
     "__rl_ra__": ra, "__rl_wa__": wa, "__rl_da__": da, "__rl_aa__": aa, "__rl_rd__": rd,
     "__rl_ri__": ri, "__rl_wi__": wi, "__rl_di__": di, "__rl_gi__": gi, "__rl_si__": si, "__rl_dl__": dl,
     "__rl_sz__": sz, "__rl_wr__": wr, "__rl_ww__": ww, "__rl_mk__": mk, "__rl_inplace__": inplace,
-    "__rl_va__": va, "__rl_gx__": gx, "__rl_wref__": wref, "__rl_sx__": sx, "__rl_dx__": dx, "__rl_setattr__": setattr_,
+    "__rl_va__": va, "__rl_lc__": lc, "__rl_gx__": gx, "__rl_wref__": wref, "__rl_sx__": sx, "__rl_dx__": dx, "__rl_setattr__": setattr_,
     "__rl_gr__": gr, "__rl_gw__": gw, "__rl_cr__": cr, "__rl_cw__": cw, "__rl_scope__": scope,
     "__rl_mc__": mc, "__rl_cf__": cf, "__rl_amsg__": amsg, "__rl_it__": it, "__rl_rv__": rv, "__rl_nx__": nx,
     **{f"__rl_i{name}__": function for name, function in _AUG.items()},
