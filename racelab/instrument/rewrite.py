@@ -51,6 +51,7 @@ import itertools
 import sys
 from dataclasses import dataclass, field
 
+from racelab.instrument import stdlib
 from racelab.instrument.escape import private_locals
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -733,9 +734,7 @@ class _Rewriter(ast.NodeTransformer):
                                                                           "__getattribute__", "__setitem__",
                                                                           "__getitem__", "__delitem__")):
             if self._is_stdlib_import(func.value) and func.attr not in _TABLE_NAMES:
-                node.args = [self.visit(a) for a in node.args]
-                node.keywords = [self.visit(k) for k in node.keywords]
-                return node
+                return self._stdlib_call(node, self.c.imports[func.value.id], func.attr)
             if self._private(func.value):
                 node.args = [self.visit(a) for a in node.args]
                 node.keywords = [self.visit(k) for k in node.keywords]
@@ -752,6 +751,23 @@ class _Rewriter(ast.NodeTransformer):
         for keyword in node.keywords:
             if keyword.arg is None:
                 keyword.value = self._announce("wr", keyword.value)
+        return node
+
+    def _stdlib_call(self, node: ast.Call, module: str, name: str) -> ast.AST:
+        """``module.name(...)`` of the standard library: its arguments are read whole in the call
+        (``stdlib``), or iterated under control (``itertools``)."""
+        args = [self.visit(a) for a in node.args]
+        node.keywords = [self.visit(k) for k in node.keywords]
+        if module == "itertools" and name in stdlib.ITERATES:
+            where = stdlib.ITERATES[name]
+            node.args = [a if isinstance(a, ast.Starred) or (where is not None and i not in where) else self._iterated(a)
+                         for i, a in enumerate(args)]
+            return node
+        if stdlib.reads_arguments(module, name):
+            args = [a if isinstance(a, ast.Starred) else self._announce("sa", a) for a in args]
+            for keyword in node.keywords:
+                keyword.value = self._announce("sa", keyword.value)
+        node.args = args
         return node
 
     def _builtin_call(self, node: ast.Call, name: str) -> ast.AST | None:

@@ -65,6 +65,7 @@ from typing import Any, Callable
 
 from racelab._core import control
 from racelab._core.events import SIZE, WHOLE, Op
+from racelab.instrument.stdlib import reads_arguments
 from racelab.sync.files import tracked_open
 from racelab.sync.threads import local
 
@@ -805,6 +806,22 @@ def wr(x: Any, src: str = "") -> Any:
     return _whole(_READ, WHOLE, x, "contents of", 3, src)
 
 
+def sa(x: Any, src: str = "") -> Any:
+    """Before a function of the standard library gets ``x`` as an argument (``statistics.mean(x)``,
+    ``dataclasses.asdict(x)``): it reads ``x`` whole, a container's items or an object's
+    attributes, as one atomic step. Returns ``x``."""
+    ex = control._active
+    if ex is None and control.live is None:
+        return x
+    tp = type(x)
+    if tp in _IMMUTABLE:
+        return x
+    if container_of(x) is not None:
+        return _whole(_READ, WHOLE, x, "contents of", 3, src)
+    _object_read(x, 4)
+    return x
+
+
 def ww(x: Any, src: str = "") -> Any:
     """Before all of ``x`` may change (an in-place ``+=`` of a container, ``heapq.heappush``)."""
     if control._active is None and control.live is None:
@@ -1304,19 +1321,45 @@ def _table_call(rule: str, args: tuple[Any, ...]) -> None:
             _container_call("R", target, "(read)", (), 4)
 
 
-def _object_read(obj: Any) -> None:
-    """A copy (``copy.copy``, ``pickle.dumps``, ...) of an object reads all its attributes."""
-    if issubclass(type(obj), (type, _ModuleType)) or type(obj) in _IMMUTABLE or _engine_type(type(obj)):
+def _object_read(obj: Any, depth: int = 4) -> None:
+    """A copy (``copy.copy``, ``pickle.dumps``, ...) of an object reads all its attributes
+    (``depth``: how far up the program's frame is, from ``_announce``)."""
+    tp = type(obj)
+    if issubclass(tp, (type, _ModuleType)) or tp in _IMMUTABLE or _code_or_engine(tp):
         return
-    if _instance_dict(obj) is None and not getattr(type(obj), "__slots__", None):
+    if _instance_dict(obj) is None and not getattr(tp, "__slots__", None):
         return
     ex = control._active
     if ex is None:
-        _live_access(_READ, (id(obj), WHOLE), f"contents of {type(obj).__name__}", obj, 4)
+        _live_access(_READ, (id(obj), WHOLE), f"contents of {tp.__name__}", obj, depth)
         return
     task = getattr(_tls, "task", None)
     if task is not None:
-        _announce(ex, task, _READ, (id(obj), WHOLE), f"contents of {type(obj).__name__}", obj, id(obj), 4)
+        _announce(ex, task, _READ, (id(obj), WHOLE), f"contents of {tp.__name__}", obj, id(obj), depth)
+
+
+def _code_or_engine(tp: type) -> bool:
+    """Functions, methods and racelab's own objects: reading them is no data access."""
+    return issubclass(tp, _CODE_TYPES) or _engine_type(tp)
+
+
+class _StdCall:
+    """A function or class of the standard library (not one racelab controls): it reads its
+    arguments whole when it is called (``sa``)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        for arg in args:
+            if type(arg) not in _IMMUTABLE:
+                sa(arg)
+        for arg in kwargs.values():
+            if type(arg) not in _IMMUTABLE:
+                sa(arg)
+        return self.fn(*args, **kwargs)
 
 
 def _table() -> dict[int, str]:
@@ -1374,9 +1417,11 @@ def _builtin_method(tp: type, name: str) -> bool:
     key = (tp, name)
     known = _builtin_methods.get(key)
     if known is None:
-        _, owner = _class_attr(tp, name)
-        known = _builtin_methods[key] = owner is not None and owner.__module__ in ("builtins", "collections",
-                                                                                   "array", "_collections")
+        value, owner = _class_attr(tp, name)
+        # C code of a container type (``deque``, ``OrderedDict`` say ``collections``), not the
+        # Python methods of ``collections.Counter`` or ``UserDict``
+        known = _builtin_methods[key] = owner is not None and owner.__module__ in (
+            "builtins", "collections", "array", "_collections") and not issubclass(type(value), types.FunctionType)
     return known
 
 
@@ -1384,7 +1429,7 @@ def _builtin_method(tp: type, name: str) -> bool:
 _P_PLAIN, _P_METHOD, _P_CALL, _P_OTHER = 0, 1, 2, 3
 _plans: dict[type, dict[str, tuple[int, Any]]] = {}
 _NO_PLANS: dict[str, tuple[int, Any]] = {}
-_M_QUIET, _M_STATE, _M_FOREIGN = 1, 2, 4  # a method's flags (see ``_plan``)
+_M_QUIET, _M_STATE, _M_FOREIGN, _M_PYCODE = 1, 2, 4, 8  # a method's flags (see ``_plan``)
 
 
 def _plan(obj: Any, name: str) -> tuple[int, Any]:
@@ -1405,15 +1450,50 @@ def _plan(obj: Any, name: str) -> tuple[int, Any]:
         return (_P_CALL, _rules_for(obj).get(name, "W"))
     if kind == _VIEW or issubclass(tp, (type, _ModuleType)) or tp is super:
         return (_P_OTHER, None)
+    if kind == _CONTAINER and _method_origin(tp, name) == _ORIGIN_STDLIB:
+        # a Python method of a standard-library container class (``Counter.update``)
+        value, owner = _class_attr(tp, name)
+        if owner is not None and issubclass(type(value), types.FunctionType):
+            return (_P_METHOD, _M_STATE | _M_PYCODE)
     load = load_kind(obj, name)
     if load & 15 != _INSTANCE:
         return (_P_OTHER, None)
     flags = 0 if _engine_type(tp) else _M_QUIET
     if load & _OTHER_CODE:
         flags |= _M_FOREIGN
-    if _method_origin(tp, name) == _ORIGIN_STDLIB and tp.__module__ not in INSTRUMENTED and _stdlib_state(tp):
-        flags |= _M_STATE
+    if _method_origin(tp, name) == _ORIGIN_STDLIB:
+        value, owner = _class_attr(tp, name)
+        if owner is not None and _stdlib_state(owner):
+            flags |= _M_STATE
+            if issubclass(type(value), types.FunctionType) and \
+                    (owner.__module__ or "").partition(".")[0] not in _SYNCHRONIZED_STDLIB:
+                flags |= _M_PYCODE
     return (_P_METHOD, flags)
+
+
+#: Standard-library modules whose classes' Python methods are trusted as one step: racelab
+#: controls them, they lock what they change (``logging``, ``sched``, ``http.cookiejar``: with
+#: locks racelab controls when the object was made while exploring), or their objects are
+#: per-connection or per-file wrappers (``socketserver``, ``http.client``, ``tempfile``, ``io``).
+_SYNCHRONIZED_STDLIB = frozenset({"logging", "sched", "asyncio", "concurrent", "selectors", "socket", "subprocess",
+                                  "http", "socketserver", "tempfile", "_pyio", "io"})
+
+
+def _stdlib_code(ex: control.Execution, task: control.Task, obj: Any, name: str) -> None:
+    """A Python method of a standard-library object ran while other threads were alive: racelab
+    runs it as one step, real threads can interleave inside it (the verdict is inconclusive)."""
+    tp = type(obj)
+    _, owner = _class_attr(tp, name)
+    what = f"{_type_name(owner or tp)}.{name}"
+    module = (owner or tp).__module__ or "?"
+    if f"stdlib:{what}" in ex.unseen:
+        return
+    for other in ex.tasks:
+        if other is not task and other.state is not control.DONE:
+            ex.note_unseen(f"stdlib:{what}", f"{what} (Python code of the standard library module {module}) "
+                                             f"ran while other threads were running: racelab runs it as one step, "
+                                             f"real threads can interleave inside it")
+            return
 
 
 def mc(obj: Any, name: str) -> Any:
@@ -1444,6 +1524,9 @@ def mc(obj: Any, name: str) -> Any:
                 ex.note_op(task, (id(obj), name), False)
             if flags & _M_STATE:
                 _announce(ex, task, _WRITE, (id(obj), WHOLE), f"{tp.__name__}.{name}()", obj, id(obj))
+                if flags & _M_PYCODE:
+                    _stdlib_code(ex, task, obj, name)
+                return _StdCall(getattr(obj, name))
         return getattr(obj, name)
     if how == _P_CALL:
         return _Call(getattr(obj, name), obj, name, plan[1])
@@ -1541,11 +1624,16 @@ def checked_callable(ex: control.Execution, task: control.Task, fn: Any) -> Any:
     if fn is operator.itemgetter or fn is operator.attrgetter:
         return _GetterFactory(fn)
     module = getattr(fn, "__module__", None)
-    if _origin(module) == _ORIGIN_OTHER:
+    origin = _origin(module)
+    if origin == _ORIGIN_OTHER:
         code = getattr(fn, "__code__", None)
         if code is None or code.co_filename not in _INSTRUMENTED_FILES:
             _unseen_call(ex, task, module, getattr(fn, "__qualname__", repr(fn)))
+    elif origin == _ORIGIN_STDLIB and reads_arguments(module, getattr(fn, "__name__", "")):
+        return _StdCall(fn)
     return fn
+
+
 
 
 def foreign_entry(fn: Any) -> None:
@@ -1718,7 +1806,7 @@ HELPERS: dict[str, Any] = {
     "__rl_ra__": ra, "__rl_wa__": wa, "__rl_da__": da, "__rl_aa__": aa, "__rl_rd__": rd,
     "__rl_ri__": ri, "__rl_wi__": wi, "__rl_di__": di, "__rl_gi__": gi, "__rl_si__": si, "__rl_dl__": dl,
     "__rl_sz__": sz, "__rl_wr__": wr, "__rl_ww__": ww, "__rl_mk__": mk, "__rl_inplace__": inplace,
-    "__rl_va__": va, "__rl_lc__": lc, "__rl_gx__": gx, "__rl_wref__": wref, "__rl_sx__": sx, "__rl_dx__": dx, "__rl_setattr__": setattr_,
+    "__rl_va__": va, "__rl_lc__": lc, "__rl_sa__": sa, "__rl_gx__": gx, "__rl_wref__": wref, "__rl_sx__": sx, "__rl_dx__": dx, "__rl_setattr__": setattr_,
     "__rl_gr__": gr, "__rl_gw__": gw, "__rl_cr__": cr, "__rl_cw__": cw, "__rl_scope__": scope,
     "__rl_mc__": mc, "__rl_cf__": cf, "__rl_amsg__": amsg, "__rl_it__": it, "__rl_rv__": rv, "__rl_nx__": nx,
     **{f"__rl_i{name}__": function for name, function in _AUG.items()},

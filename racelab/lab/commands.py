@@ -95,13 +95,24 @@ def run_compare(args: argparse.Namespace) -> int:
     settings = _settings(args)
     costs = CostOptions(runs=args.cost_runs, timeout_s=args.cost_timeout)
     done: list[Comparison] = []
-    for scenario, fixes in targets:
-        comparison = compare(scenario, fixes, settings, costs)
-        done.append(comparison)
-        if not args.json:
-            print(("\n" if len(done) > 1 else "") + render_comparison(comparison), flush=True)
+    interrupted = False
+    try:
+        for scenario, fixes in targets:
+            comparison = compare(scenario, fixes, settings, costs)
+            done.append(comparison)
+            if not args.json:
+                print(("\n" if len(done) > 1 else "") + render_comparison(comparison), flush=True)
+            if comparison.interrupted:
+                interrupted = True
+                break
+    except KeyboardInterrupt:  # between two explorations, or while timing
+        interrupted = True
     if args.json:
-        print(json.dumps({"settings": _settings_json(args), "scenarios": [c.to_json() for c in done]}, indent=2))
+        print(json.dumps({"settings": _settings_json(args), "interrupted": interrupted,
+                          "scenarios": [c.to_json() for c in done]}, indent=2))
+    if interrupted:
+        print("racelab: interrupted: the comparisons above are the results so far", file=sys.stderr)
+        return 130
     if args.strict and not all(c.all_as_expected for c in done):
         return 1
     return 0

@@ -71,6 +71,8 @@ class Comparison:
     path: Path
     summary: str
     rows: tuple[Row, ...]
+    #: Ctrl-C stopped the comparison: ``rows`` are the variants explored so far
+    interrupted: bool = False
 
     @property
     def all_as_expected(self) -> bool:
@@ -82,6 +84,7 @@ class Comparison:
             "path": str(self.path),
             "summary": self.summary,
             "all_as_expected": self.all_as_expected,
+            "interrupted": self.interrupted,
             "variants": [r.to_json() for r in self.rows],
         }
 
@@ -132,9 +135,19 @@ def _costs(explored: list[tuple[Variant, Any]], costs: CostOptions) -> list[cost
 
 
 def compare(scenario: Path, fixes: list[Path] | None, settings: Any, costs: CostOptions) -> Comparison:
-    """Explores the broken scenario, then each fix, with the same settings; then times them all."""
-    explored = [(v, r) for v in variants(scenario, fixes) for r in racelab.explore(str(v.path), settings)]
-    measured = _costs(explored, costs)
+    """Explores the broken scenario, then each fix, with the same settings; then times them all.
+    Ctrl-C stops it with the variants explored so far (``interrupted``; nothing is timed then)."""
+    explored: list[tuple[Variant, Any]] = []
+    interrupted = False
+    for variant in variants(scenario, fixes):
+        try:
+            results = racelab.explore(str(variant.path), settings)
+        except KeyboardInterrupt as stop:
+            explored += [(variant, r) for r in getattr(stop, "results", ())]
+            interrupted = True
+            break
+        explored += [(variant, r) for r in results]
+    measured = [None] * len(explored) if interrupted else _costs(explored, costs)
     per_file: dict[Path, int] = {}
     for variant, _ in explored:
         per_file[variant.path] = per_file.get(variant.path, 0) + 1
@@ -145,4 +158,4 @@ def compare(scenario: Path, fixes: list[Path] | None, settings: Any, costs: Cost
     for (variant, result), cost in zip(explored, measured):
         base = base_costs.get(_function_name(result), next(iter(base_costs.values()), None))
         rows.append(_row(variant, result, cost, base, per_file[variant.path] > 1))
-    return Comparison(scenario.stem, scenario, summary_of(scenario), tuple(rows))
+    return Comparison(scenario.stem, scenario, summary_of(scenario), tuple(rows), interrupted)

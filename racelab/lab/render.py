@@ -97,7 +97,8 @@ def render_comparison(comparison: Comparison) -> str:
         for r in comparison.rows
         if r.cost is not None and r.cost.failures
     ]
-    return "\n".join([title, body, *replays, *live])
+    stopped = ["  interrupted: the variants explored so far"] if comparison.interrupted else []
+    return "\n".join([title, body, *replays, *live, *stopped])
 
 
 def render_catalogue(entries: list[Entry]) -> str:

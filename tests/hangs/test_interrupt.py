@@ -39,3 +39,23 @@ def test_ctrl_c_while_the_main_thread_is_stuck() -> None:
 def test_json_says_not_interrupted_otherwise() -> None:
     run = racelab("explore", "long.py::scenario_second_one", "--json")
     assert run.returncode == 0 and run.json()["interrupted"] is False
+
+
+def test_ctrl_c_stops_compare_with_the_table_so_far() -> None:
+    proc, out, err, took = interrupt("compare", "long.py", "--max-schedules", "100000000", "--time-limit", "600",
+                                     "--cost-runs", "0")
+    assert proc.returncode == 130, out + err
+    rows = [line.split() for line in out.splitlines() if line.startswith("long ")]
+    assert rows and rows[0][:2] == ["long", "broken"], out  # the one explored when Ctrl-C came
+    assert out.rstrip().endswith("interrupted: the variants explored so far"), out
+    assert "results so far" in err and took < 10
+
+
+def test_ctrl_c_stops_compare_with_json() -> None:
+    proc, out, err, took = interrupt("compare", "long.py", "--max-schedules", "100000000", "--time-limit", "600",
+                                     "--cost-runs", "0", "--json")
+    assert proc.returncode == 130, out + err
+    payload = json.loads(out)
+    assert payload["interrupted"] is True
+    [comparison] = payload["scenarios"]
+    assert comparison["interrupted"] is True and comparison["variants"][0]["schedules"] > 0

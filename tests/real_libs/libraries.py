@@ -44,6 +44,7 @@ LIBRARIES: tuple[Library, ...] = (
         modules=("cachetools",), source="src", tests=("tests",),
         stresses="private names (self.__size, self.__links), descriptors (cachedmethod), decorators "
                  "wrapping locks and conditions",
+        budget=300.0,  # about 66 s live here: 500 tests, many cache operations each
     ),
     Library(
         _sdist("six", "1.17.0", "six-1.17.0.tar.gz",
