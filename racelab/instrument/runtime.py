@@ -58,6 +58,7 @@ import dataclasses
 import functools
 import gc
 import operator
+import reprlib
 import sys
 import types
 import weakref
@@ -206,7 +207,7 @@ def _announce(ex: control.Execution, task: control.Task, op: Op, loc: Any, name:
 GENERATED: set[Any] = set()
 
 
-_GENERATOR_FILES = frozenset({dataclasses.__file__})
+_GENERATOR_FILES = frozenset({dataclasses.__file__, reprlib.__file__})  # 3.13: ``reprlib.recursive_repr``
 
 
 def program_frame(frame: Any) -> Any:
