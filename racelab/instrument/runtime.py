@@ -174,11 +174,13 @@ def _unseen_call(ex: control.Execution, task: control.Task, module: str, what: s
     top = module.partition(".")[0]
     if top in ex.unseen:
         return
-    for other in ex.tasks:
-        if other is not task and other.state is not control.DONE:
-            ex.note_unseen(top, f"{what} from module {module} ran uninstrumented while other threads were "
-                                f"running: racelab cannot see what it shares (instrument it: --instrument {top})")
-            return
+    if _others_alive(ex, task):
+        ex.note_unseen(top, f"{what} from module {module} ran uninstrumented while other threads were "
+                            f"running: racelab cannot see what it shares (instrument it: --instrument {top})")
+
+
+def _others_alive(ex: control.Execution, task: control.Task) -> bool:
+    return any(other is not task and other.state is not control.DONE for other in ex.tasks)
 
 
 # --------------------------------------------------------------------------------------
@@ -1430,7 +1432,7 @@ def _builtin_method(tp: type, name: str) -> bool:
 _P_PLAIN, _P_METHOD, _P_CALL, _P_OTHER = 0, 1, 2, 3
 _plans: dict[type, dict[str, tuple[int, Any]]] = {}
 _NO_PLANS: dict[str, tuple[int, Any]] = {}
-_M_QUIET, _M_STATE, _M_FOREIGN, _M_PYCODE = 1, 2, 4, 8  # a method's flags (see ``_plan``)
+_M_QUIET, _M_STATE, _M_FOREIGN, _M_PYCODE, _M_ARGS = 1, 2, 4, 8, 16  # a method's flags (see ``_plan``)
 
 
 def _plan(obj: Any, name: str) -> tuple[int, Any]:
@@ -1455,7 +1457,7 @@ def _plan(obj: Any, name: str) -> tuple[int, Any]:
         # a Python method of a standard-library container class (``Counter.update``)
         value, owner = _class_attr(tp, name)
         if owner is not None and issubclass(type(value), types.FunctionType):
-            return (_P_METHOD, _M_STATE | _M_PYCODE)
+            return (_P_METHOD, _M_STATE | _M_PYCODE | _M_ARGS)
     load = load_kind(obj, name)
     if load & 15 != _INSTANCE:
         return (_P_OTHER, None)
@@ -1466,6 +1468,8 @@ def _plan(obj: Any, name: str) -> tuple[int, Any]:
         value, owner = _class_attr(tp, name)
         if owner is not None and _stdlib_state(owner):
             flags |= _M_STATE
+            if reads_arguments(owner.__module__, name):
+                flags |= _M_ARGS
             if issubclass(type(value), types.FunctionType) and \
                     (owner.__module__ or "").partition(".")[0] not in _SYNCHRONIZED_STDLIB:
                 flags |= _M_PYCODE
@@ -1487,14 +1491,10 @@ def _stdlib_code(ex: control.Execution, task: control.Task, obj: Any, name: str)
     _, owner = _class_attr(tp, name)
     what = f"{_type_name(owner or tp)}.{name}"
     module = (owner or tp).__module__ or "?"
-    if f"stdlib:{what}" in ex.unseen:
-        return
-    for other in ex.tasks:
-        if other is not task and other.state is not control.DONE:
-            ex.note_unseen(f"stdlib:{what}", f"{what} (Python code of the standard library module {module}) "
-                                             f"ran while other threads were running: racelab runs it as one step, "
-                                             f"real threads can interleave inside it")
-            return
+    if f"stdlib:{what}" not in ex.unseen and _others_alive(ex, task):
+        ex.note_unseen(f"stdlib:{what}", f"{what} (Python code of the standard library module {module}) "
+                                         f"ran while other threads were running: racelab runs it as one step, "
+                                         f"real threads can interleave inside it")
 
 
 def mc(obj: Any, name: str) -> Any:
@@ -1527,7 +1527,8 @@ def mc(obj: Any, name: str) -> Any:
                 _announce(ex, task, _WRITE, (id(obj), WHOLE), f"{tp.__name__}.{name}()", obj, id(obj))
                 if flags & _M_PYCODE:
                     _stdlib_code(ex, task, obj, name)
-                return _StdCall(getattr(obj, name))
+                if flags & _M_ARGS:  # (not for ``logging``: it looks for its caller's frame)
+                    return _StdCall(getattr(obj, name))
         return getattr(obj, name)
     if how == _P_CALL:
         return _Call(getattr(obj, name), obj, name, plan[1])

@@ -13,6 +13,7 @@ import dataclasses
 import gc
 import inspect
 import json
+import logging
 import os
 import pickle
 import sys
@@ -549,9 +550,35 @@ def check_generators_and_frames():
     return values
 
 
+class Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = []
+
+    def emit(self, record) -> None:
+        self.seen.append([os.path.basename(record.pathname), record.funcName,
+                          record.lineno - check_logging.__code__.co_firstlineno, record.getMessage()])
+
+
+def check_logging():
+    """``logging`` finds its caller by walking up the frames: no helper frame may stand there."""
+    log = logging.getLogger("transparency")
+    recorder = Recorder()
+    log.addHandler(recorder)
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    try:
+        log.info("info %s", [1])
+        log.warning("warning %d", 2)
+        logging.getLogger("transparency").error("error")
+    finally:
+        log.removeHandler(recorder)
+    return recorder.seen
+
+
 CHECKS = [check_mangling, check_descriptors, check_attribute_hooks, check_module_objects, check_class_hooks, check_classes,
           check_scopes, check_tracebacks, check_pickling, check_weak_references,
-          check_generators_and_frames]
+          check_generators_and_frames, check_logging]
 
 
 def record() -> dict:
