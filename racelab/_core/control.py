@@ -80,7 +80,7 @@ from racelab._core.events import Observer, Op
 from racelab.errors import REPORT_URL, RacelabError, ScenarioError
 
 if TYPE_CHECKING:
-    from racelab.strategies.base import Strategy
+    from racelab.strategies.base import Strategy, Watcher
 
 _allocate_lock = _thread.allocate_lock
 _get_ident = _thread.get_ident
@@ -185,7 +185,8 @@ class Task:
     """One controlled thread of one execution."""
 
     __slots__ = ("tid", "name", "thread", "state", "ready", "deadline", "timed_out", "wake",
-                 "abort", "run_len", "waiting_for", "daemon", "worker", "body", "ident", "pending", "lost")
+                 "abort", "run_len", "waiting_for", "daemon", "worker", "body", "ident", "pending", "lost",
+                 "guarded")
 
     def __init__(self, tid: int, name: str, thread: Any, daemon: bool, wake: Any) -> None:
         self.tid = tid
@@ -199,11 +200,15 @@ class Task:
         self.wake = wake
         self.abort = False
         self.run_len = 0
-        self.waiting_for: str = ""
+        #: What it waits for: a text, or a function giving it now (a lock's *current* holder).
+        self.waiting_for: str | Callable[[], str] = ""
         self.worker: _Worker | None = None
         self.body: Callable[[], None] | None = None
         self.ident = 0x7E0000 + tid
-        self.pending: tuple[Hashable, bool] = (NO_OP, False)
+        #: What the task does when it next runs, for DPOR: (key, write, guard) (see ``wait_point``).
+        self.pending: tuple[Hashable, bool, Any] = (NO_OP, False, None)
+        #: Parked at a guarded scheduling point (``wait_point``): it may go on as soon as ``ready()``.
+        self.guarded = False
         #: Given up by the watchdog: stuck outside racelab's control (see "Nothing hangs").
         self.lost = False
 
@@ -215,6 +220,13 @@ class Task:
                 return True
             return self.ready is not None and self.ready()
         return False
+
+    def waits_for(self) -> str:
+        what = self.waiting_for
+        return what if type(what) is str else what()  # type: ignore[operator]
+
+    def is_done(self) -> bool:
+        return self.state is DONE
 
     def __repr__(self) -> str:
         return f"<Task {self.tid} {self.name!r} {self.state.value}>"
@@ -368,8 +380,10 @@ class Execution:
         max_threads: int = 64,
     ) -> None:
         self.max_threads = max_threads
-        self.step_hook: Callable[[int, tuple[Hashable, bool], bool], None] | None = getattr(
-            strategy, "observe_step", None)
+        #: What the strategy watches the execution with (see ``racelab.strategies.base.Watcher``).
+        self.watcher: Watcher | None = getattr(strategy, "watcher", None)
+        #: key -> the state of the guarded object it names (a lock: free?), for the watcher.
+        self.guards: dict[Hashable, Callable[[], Any]] = {}
         self.error: RacelabError | None = None
         self.strategy = strategy
         self.max_steps = max_steps
@@ -429,7 +443,7 @@ class Execution:
 
     # (Slots: every ``self.x`` of the hot path stays fast however many fields there are;
     # CPython 3.11 keeps plain instance attributes inline only up to 30 names.)
-    __slots__ = ("max_threads", "step_hook", "error", "strategy", "max_steps", "observers", "verbose",
+    __slots__ = ("max_threads", "watcher", "guards", "error", "strategy", "max_steps", "observers", "verbose",
                  "stall_timeout", "tasks", "names", "current", "step", "clock", "last_advance", "last_progress",
                  "choices", "preemptions", "trace", "failure", "stopping", "thread_counter", "blocked",
                  "keepalive", "solo", "in_engine", "aliases", "_tracked", "_strong", "_sweep_at", "_dead",
@@ -472,9 +486,6 @@ class Execution:
             except BaseException as exc:  # noqa: BLE001
                 self._record_crash(main, exc)
             self.ending = True
-            if self.step_hook is not None:
-                self.strategy.observe_end(  # type: ignore[attr-defined]
-                    [(t.tid, t.pending) for t in self.tasks if t.state is BLOCKED])
             self._tear_down(main)
         finally:
             _tls.task = None
@@ -566,8 +577,9 @@ class Execution:
         self._add(task)
         self.solo = False
         self.hb_release(parent, ("start", task.tid))
-        if self.step_hook is not None:
-            self.strategy.observe_spawn(parent.tid, task.tid)  # type: ignore[attr-defined]
+        if self.watcher is not None:
+            self.guards[("end", task.tid)] = task.is_done
+            self.watcher.observe_spawn(parent.tid, task.tid)
         return task
 
     def task_started(self, task: Task) -> None:
@@ -603,9 +615,9 @@ class Execution:
                     self._release_worker(worker)
                     self._teardown.release()
                     return
+        self.note_sync(task, ("end", task.tid))
         task.state = DONE
         self.hb_release(task, ("end", task.tid))
-        self.note_sync(task, ("end", task.tid))
         if self.stopping:
             self._finish_and_wake_main(task, worker)
             return
@@ -666,9 +678,8 @@ class Execution:
         if self.in_engine:  # inside racelab's own bookkeeping (a finalizer, a repr for the trace)
             return
         self.in_engine = True
-        if self.step_hook is not None:
-            task.pending = (key, write)
-            self.strategy.observe_pending(task.tid, key, write)  # type: ignore[attr-defined]
+        if self.watcher is not None:
+            task.pending = (key, write, None)
         self.step += 1
         if self.step > self.max_steps:
             self._livelock(task)
@@ -755,16 +766,56 @@ class Execution:
                 forget(dead)
 
     def note_op(self, task: Task, key: Hashable, write: bool = True) -> None:
-        """``task`` did ``key`` in the middle of its step, without a scheduling point (for DPOR)."""
-        if self.step_hook is not None:
-            self.strategy.observe_op(task.tid, key, write)  # type: ignore[attr-defined]
+        """``task`` does ``key`` in the middle of its step, without a scheduling point (for DPOR);
+        on a guarded object, call it before the object changes."""
+        watcher = self.watcher
+        if watcher is not None and not self.stopping:
+            state = self.guards.get(key)
+            watcher.observe_op(task.tid, (key, write, None if state is None else state()))
 
     def note_sync(self, task: Task, key: Hashable) -> None:
-        """``task`` just released ``key`` (a lock release, a notify, its own end), for DPOR."""
-        if self.step_hook is not None:
-            self.strategy.observe_sync(task.tid, key)  # type: ignore[attr-defined]
+        """``task`` releases ``key`` (a lock release, a notify, its own end), for DPOR: a write of
+        ``key`` that a step waiting for it never goes before (see ``wait_point``)."""
+        self.note_op(task, key, True)
 
-    def block(self, task: Task, ready: Callable[[], bool], what: str, timeout: float | None = None,
+    def wait_point(self, task: Task, key: Hashable, write: bool, ready: Callable[[], bool], what: str | Callable[[], str],
+                   timeout: float | None = None, opens: Callable[[Any], bool] | None = None) -> bool:
+        """A guarded scheduling point: ``task`` is about to do ``key``, which it can only do once
+        ``ready()`` (a blocking acquire: the lock is free). Until then the task is not runnable
+        (a disabled step, not a decision). False when the virtual-clock ``timeout`` elapsed first.
+
+        ``opens(state)``: whether the step could run in a state of the guarded object ``key``
+        (registered in ``guards``), for DPOR to reverse a race only where the guard held.
+        """
+        if self.stopping or task.abort:
+            _stop_here(task)
+        if self.in_engine:
+            return ready()
+        self.in_engine = True
+        if self.watcher is not None:
+            task.pending = (key, write, None if opens is None else (key, opens))
+        self.step += 1
+        if self.step > self.max_steps:
+            self._livelock(task)
+        task.run_len += 1
+        task.state = BLOCKED
+        task.guarded = True
+        task.ready = ready
+        task.deadline = None if timeout is None else self.clock + timeout
+        task.timed_out = False
+        task.waiting_for = what
+        self.blocked += 1
+        nxt = self._choose(task)
+        if nxt is None:
+            self._deadlock(task)
+        if nxt is task:
+            self._activate(task)
+        else:
+            self._hand_off(task, nxt)
+        self.in_engine = False
+        return not task.timed_out
+
+    def block(self, task: Task, ready: Callable[[], bool], what: str | Callable[[], str], timeout: float | None = None,
               key: Hashable = None) -> bool:
         """Park ``task`` until ``ready()``; False when the virtual-clock timeout elapsed first.
 
@@ -773,9 +824,8 @@ class Execution:
         """
         if self.stopping or task.abort:
             _stop_here(task)
-        if key is not None and self.step_hook is not None:
-            task.pending = (key, True)
-            self.strategy.observe_pending(task.tid, key, True)  # type: ignore[attr-defined]
+        if key is not None and self.watcher is not None:
+            task.pending = (key, True, None)
         if ready():
             return True
         if timeout is not None and timeout <= 0:
@@ -808,6 +858,7 @@ class Execution:
             task.timed_out = not (task.ready is not None and task.ready())
             task.ready = None
             task.deadline = None
+            task.guarded = False
         self.current = task
 
     def _hand_off(self, task: Task, nxt: Task) -> None:
@@ -850,17 +901,20 @@ class Execution:
             nxt = tasks[ids[0]]
             if nxt is not task:
                 task.run_len = 0
-            if self.step_hook is not None:
-                self.step_hook(nxt.tid, nxt.pending, False)
+            if self.watcher is not None:
+                self._observe_step(nxt, False)
             return nxt
-        current = task.tid if task.state is RUNNABLE else None
+        if task.state is RUNNABLE or (task.guarded and task.state is BLOCKED and task.tid in ids):
+            current: int | None = task.tid
+        else:
+            current = None
         if current is not None and task.run_len >= FAIR_QUANTUM:
             ids.remove(current)
             current = None
             if len(ids) == 1:
                 nxt = tasks[ids[0]]
-                if self.step_hook is not None:
-                    self.step_hook(nxt.tid, nxt.pending, False)
+                if self.watcher is not None:
+                    self._observe_step(nxt, False)
                 return nxt
         try:
             tid = self.strategy.next_task(ids, current)
@@ -870,9 +924,17 @@ class Execution:
         if current is not None and tid != current:
             self.preemptions += 1
         nxt = tasks[tid]
-        if self.step_hook is not None:
-            self.step_hook(tid, nxt.pending, True)
+        if self.watcher is not None:
+            self._observe_step(nxt, True)
         return nxt
+
+    def _observe_step(self, task: Task, at_decision: bool) -> None:
+        key, write, guard = task.pending
+        if guard is not None and task.state is BLOCKED and not (task.ready is not None and task.ready()):
+            guard = None  # a timeout elapsed: the step runs whatever the guard says
+        state = self.guards.get(key)
+        self.watcher.observe_step(task.tid, (key, write, None if state is None else state()), guard,  # type: ignore[union-attr]
+                                  at_decision)
 
     def _advance_clock(self) -> bool:
         deadlines = [t.deadline for t in self.tasks if t.state is BLOCKED and t.deadline is not None]
@@ -907,7 +969,7 @@ class Execution:
     def _record_deadlock(self, task: Task) -> None:
         if self.failure is None:
             waiting = [t for t in self.tasks if t.state is BLOCKED]
-            if len(waiting) == 1 and waiting[0].tid == 0 and waiting[0].waiting_for.startswith("the end"):
+            if len(waiting) == 1 and waiting[0].tid == 0 and waiting[0].waits_for().startswith("the end"):
                 message = "deadlock: the main thread waits for threads that can never run"
             else:
                 message = "deadlock: every live thread is blocked"
@@ -946,7 +1008,7 @@ class Execution:
         user = user_frame(current_frames().get(ident))
         if user is not None:
             where = f" at {_site(user)}"
-        return f"{task.name} waits for {task.waiting_for}{where}"
+        return f"{task.name} waits for {task.waits_for()}{where}"
 
     # ---- events ----------------------------------------------------------------------
 

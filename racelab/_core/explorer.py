@@ -488,6 +488,7 @@ class _Search:
         try:
             for bound in range(ex.preemptions):
                 dfs = DFSStrategy(bound)
+                dfs.strict = False
                 tried = 0
                 while tried < 400 and _real_monotonic() < deadline and not control.interrupted and dfs.new_execution():
                     tried += 1

@@ -244,7 +244,7 @@ def _quiet(ex: control.Execution, task: control.Task, key: Any, obj: Any = None)
     """A read DPOR must know of but that is no scheduling point (a method, a function).
     (Not for racelab's own objects: nothing rebinds their methods, and their operations,
     which change the whole object, would look dependent on every lookup.)"""
-    if ex.step_hook is not None and not ex.solo and not ex.in_engine and not _engine_type(type(obj)):
+    if ex.watcher is not None and not ex.solo and not ex.in_engine and not _engine_type(type(obj)):
         ex.note_op(task, key, False)
 
 
@@ -1048,7 +1048,7 @@ def _generator_point(gen: Any) -> None:
 def _generator_left(gen: Any) -> None:
     """The generator gave control back: another ``next`` may now enter it."""
     ex = control._active
-    if ex is not None and ex.step_hook is not None and not ex.solo:
+    if ex is not None and ex.watcher is not None and not ex.solo:
         task = getattr(_tls, "task", None)
         if task is not None:
             ex.note_op(task, id(gen), True)
@@ -1202,7 +1202,7 @@ def _container_call(rule: str, target: Any, name: str, args: tuple[Any, ...], de
     for arg in reads:
         other = container_of(arg)
         oid = _owner_id(ex, other)
-        if ex.step_hook is not None:
+        if ex.watcher is not None:
             ex.note_op(task, oid, False)
         if ex.observers:
             _report(ex, task, _READ, (oid, WHOLE), what, other, depth + 1, True)
@@ -1521,7 +1521,7 @@ def mc(obj: Any, name: str) -> Any:
         elif flags:
             if flags & _M_FOREIGN:
                 _foreign_code(ex, task, obj, name, _OTHER_CODE)
-            if flags & _M_QUIET and ex.step_hook is not None and not ex.solo and not ex.in_engine:
+            if flags & _M_QUIET and ex.watcher is not None and not ex.solo and not ex.in_engine:
                 ex.note_op(task, (id(obj), name), False)
             if flags & _M_STATE:
                 _announce(ex, task, _WRITE, (id(obj), WHOLE), f"{tp.__name__}.{name}()", obj, id(obj))

@@ -17,11 +17,24 @@ A strategy is a *policy*; the mechanism of switching threads lives in
 
 A new strategy (DPOR, Hypothesis-driven, ...) is one module implementing these two methods.
 Strategies must be deterministic functions of their seed and of what they were shown.
+
+A strategy that wants to see what the threads do (DPOR) also has a ``watcher``: an object
+with the three methods of ``Watcher``, or None (the default) for "show me nothing". The
+runtime reads it once per execution, after ``new_execution``.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Any, Callable, Hashable, Protocol, Sequence
+
+#: One access of shared state: (key, write, state). ``key`` names what is accessed (an object
+#: ``id``, ``(id, part)``, ``("end", tid)``, ``ANY``, ``NO_OP``); ``write``: whether it changes it;
+#: ``state``: for a guarded object (a lock, a queue, a thread's end), its state just before
+#: the access, else None.
+Access = tuple[Hashable, bool, Any]
+#: A guarded step (a blocking acquire, a join): (the guarded object's key, opens) where
+#: ``opens(state)`` says whether the step could run in that state of the object.
+Guard = tuple[Hashable, Callable[[Any], bool]]
 
 
 class Strategy(Protocol):
@@ -30,6 +43,21 @@ class Strategy(Protocol):
     def new_execution(self) -> bool: ...
 
     def next_task(self, runnable: Sequence[int], current: int | None) -> int: ...
+
+
+class Watcher(Protocol):
+    """What a strategy is shown about each execution, in the order things happen."""
+
+    def observe_step(self, tid: int, access: Access, guard: Guard | None, at_decision: bool) -> None:
+        """Thread ``tid`` runs its next step, whose first access is ``access``; ``guard`` when the
+        step could only run once its guard held; ``at_decision``: chosen by ``next_task`` (else it
+        was the only thread that could run)."""
+
+    def observe_op(self, tid: int, access: Access) -> None:
+        """A further access of the running thread's current step (a lock release, a quiet read)."""
+
+    def observe_spawn(self, parent: int, child: int) -> None:
+        """``parent`` started thread ``child``: everything before happens before the child's steps."""
 
 
 def keep_going(runnable: Sequence[int], current: int | None) -> int:

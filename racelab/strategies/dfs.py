@@ -32,12 +32,19 @@ class DFSStrategy:
 
     def __init__(self, preemption_bound: int | None = 2) -> None:
         self.bound = preemption_bound
+        #: An execution that ends before the decisions it replays is an error (not when
+        #: shrinking, where an execution may stop early at another failure).
+        self.strict = True
         self.exhausted = False
         self._stack: list[_Node] = []
         self._depth = 0
         self._started = False
 
     def new_execution(self) -> bool:
+        if self._started and self.strict and self._depth < len(self._stack):
+            raise NondeterminismError(
+                f"the scenario is not deterministic: at decision {self._depth + 1} the execution ended, where "
+                "it went on before")
         if self._started and not self._backtrack():
             self.exhausted = True
             return False

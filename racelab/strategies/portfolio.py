@@ -8,7 +8,7 @@ certificate for every schedule of the scenario.
 
 from __future__ import annotations
 
-from typing import Hashable, Sequence
+from typing import Sequence
 
 from racelab.strategies.base import Strategy
 from racelab.strategies.dpor import DPORStrategy
@@ -31,30 +31,10 @@ class PortfolioStrategy:
         self._current: Strategy = self.members[0]
         self.exhausted = False
 
-    # DPOR sees the operations of its own executions only
-    def observe_step(self, tid: int, pending: tuple[Hashable, bool], at_decision: bool) -> None:
-        if self._current is self._systematic:
-            self._systematic.observe_step(tid, pending, at_decision)
-
-    def observe_op(self, tid: int, key: Hashable, write: bool) -> None:
-        if self._current is self._systematic:
-            self._systematic.observe_op(tid, key, write)
-
-    def observe_sync(self, tid: int, key: Hashable) -> None:
-        if self._current is self._systematic:
-            self._systematic.observe_sync(tid, key)
-
-    def observe_spawn(self, parent: int, child: int) -> None:
-        if self._current is self._systematic:
-            self._systematic.observe_spawn(parent, child)
-
-    def observe_pending(self, tid: int, key: Hashable, write: bool) -> None:
-        if self._current is self._systematic:
-            self._systematic.observe_pending(tid, key, write)
-
-    def observe_end(self, pending: list[tuple[int, tuple[Hashable, bool]]]) -> None:
-        if self._current is self._systematic:
-            self._systematic.observe_end(pending)
+    @property
+    def watcher(self) -> DPORStrategy | None:
+        """DPOR sees the operations of its own executions only."""
+        return self._systematic if self._current is self._systematic else None
 
     def new_execution(self) -> bool:
         for _ in range(len(self.members)):

@@ -38,6 +38,8 @@ def install(p: Patcher) -> None:
     p.set(concurrent.futures, "ThreadPoolExecutor", futures.ThreadPoolExecutor)
     p.set(concurrent.futures.thread, "ThreadPoolExecutor", futures.ThreadPoolExecutor)
     p.set(concurrent.futures._base, "_AcquireFutures", futures.AcquireFutures)
+    # ``wait`` and ``as_completed`` iterate sets of futures: hashed in creation order, not by id
+    p.set(concurrent.futures._base.Future, "__hash__", futures.future_hash)
     for name in ("sleep", "time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns"):
         p.set(time, name, getattr(timing, name))
     net.install(p)

@@ -132,6 +132,12 @@ def _lock_order(future: Any) -> Any:
     return getattr(future._condition, "_order", id(future))
 
 
+def future_hash(future: Any) -> int:
+    """A future's hash while exploring: its creation order (an id differs between executions,
+    and ``concurrent.futures.wait`` walks a set of futures, taking each one's lock)."""
+    return hash(_lock_order(future))
+
+
 class AcquireFutures:
     """``concurrent.futures``' helper that locks several futures, in creation order.
 

@@ -73,11 +73,29 @@ def _timeout(blocking: bool, timeout: float | None) -> float | None:
     return timeout
 
 
-def _point(ex: Execution, task: Task, what: str, obj: Any) -> None:
-    ex.schedule(task, id(obj), True)
+def _point(ex: Execution, task: Task, what: str, obj: Any, write: bool = True) -> None:
+    ex.schedule(task, id(obj), write)
     if ex.verbose:
         ex.record_point(task, what, None, None)
     if ex.observers:
+        ex.keepalive.append(obj)
+
+
+def _wait_point(ex: Execution, task: Task, what: str, obj: Any, ready: Callable[[], bool], waiting: str,
+                timeout: float | None, write: bool = True, opens: Callable[[Any], bool] = bool) -> bool:
+    """A blocking operation on ``obj``: the task cannot run it until ``ready()`` (False: timed out)."""
+    got = ex.wait_point(task, id(obj), write, ready, waiting, timeout, opens)
+    if ex.verbose:
+        ex.record_point(task, what if got else f"{what}: timed out", None, None)
+    if ex.observers:
+        ex.keepalive.append(obj)
+    return got
+
+
+def _guarded(ex: Execution, obj: Any, state: Callable[[], Any]) -> None:
+    """Tell DPOR how to read ``obj``'s state before each access (see ``Execution.guards``)."""
+    if ex.watcher is not None:
+        ex.guards[id(obj)] = state
         ex.keepalive.append(obj)
 
 
@@ -119,20 +137,37 @@ class Lock(_Sited):
         if self._ex is not ex:
             self._ex = ex
             self._owner = OUTSIDE if self._real.locked() else None
+            _guarded(ex, self, self._is_free)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         ex, task = _ctx()
         if task is None or ex is None:
             return self._real.acquire(blocking, timeout)
         wait = _timeout(blocking, timeout)
-        _point(ex, task, f"acquire {self._describe()}", self)
-        return self._take(ex, task, wait)
+        self._sync(ex)
+        return self._acquire(ex, task, wait)
+
+    def _acquire(self, ex: Execution, task: Task, wait: float | None) -> bool:
+        if wait == 0:  # a try: always runs, and races with the holder's release
+            _point(ex, task, f"try to acquire {self._describe()}", self)
+            if self._owner is not None:
+                return False
+        elif self._owner is task and type(self) is Lock:  # taken twice by its holder: a deadlock, as in CPython
+            _point(ex, task, f"acquire {self._describe()}", self)
+            if not ex.block(task, self._is_free, self._waiting, wait, id(self)):
+                return False
+        elif not _wait_point(ex, task, f"acquire {self._describe()}", self, self._is_free, self._waiting, wait):
+            return False
+        return self._take(ex, task, None)
+
+    def _waiting(self) -> str:
+        owner = self._owner
+        return f"{self._describe()} (held by {owner.name})" if owner is not None else self._describe()
 
     def _take(self, ex: Execution, task: Task, wait: float | None) -> bool:
         self._sync(ex)
-        if self._owner is not None:  # taken twice by its holder, a plain Lock deadlocks as in CPython
-            if not ex.block(task, self._is_free, f"{self._describe()} (held by {self._owner.name})", wait,
-                            id(self)):
+        if self._owner is not None:  # (a Condition's wait taking its lock back)
+            if not _wait_point(ex, task, f"acquire {self._describe()}", self, self._is_free, self._waiting, wait):
                 return False
         self._owner = task
         if ex.observers:
@@ -153,6 +188,8 @@ class Lock(_Sited):
         self._sync(ex)
         if self._owner is None:
             raise RuntimeError("release unlocked lock")
+        # a scheduling point: a try-acquire or ``locked()`` of another thread may come before it
+        _point(ex, task, f"release {self._describe()}", self)
         self._give(ex, task)
 
     def _give(self, ex: Execution, task: Task) -> None:
@@ -168,6 +205,7 @@ class Lock(_Sited):
         if task is None or ex is None:
             return self._real.locked()
         self._sync(ex)
+        _point(ex, task, f"locked {self._describe()}", self, False)
         return self._owner is not None
 
     def _at_fork_reinit(self) -> None:
@@ -196,8 +234,13 @@ class Lock(_Sited):
         return f"Lock({self._site})"
 
     def __repr__(self) -> str:
-        state = "locked" if self.locked() else "unlocked"
-        return f"<racelab {state} Lock from {self._site}>"
+        ex, task = _ctx()
+        if task is None or ex is None:
+            held = self._real.locked()
+        else:
+            self._sync(ex)
+            held = self._owner is not None
+        return f"<racelab {'locked' if held else 'unlocked'} Lock from {self._site}>"
 
 
 class RLock(Lock):
@@ -217,6 +260,7 @@ class RLock(Lock):
             self._ex = ex
             self._owner = None
             self._count = 0
+            _guarded(ex, self, self._is_free)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         ex, task = _ctx()
@@ -227,8 +271,7 @@ class RLock(Lock):
         if self._owner is task:
             self._count += 1
             return True
-        _point(ex, task, f"acquire {self._describe()}", self)
-        if not self._take(ex, task, wait):
+        if not self._acquire(ex, task, wait):
             return False
         self._count = 1
         return True
@@ -241,6 +284,8 @@ class RLock(Lock):
         self._sync(ex)
         if self._owner is not task:
             raise RuntimeError("cannot release un-acquired lock")
+        if self._count == 1:
+            _point(ex, task, f"release {self._describe()}", self)
         self._count -= 1
         if self._count == 0:
             self._give(ex, task)
@@ -250,6 +295,7 @@ class RLock(Lock):
         if task is None or ex is None:
             return bool(getattr(self._real, "_is_owned", lambda: False)())
         self._sync(ex)
+        _point(ex, task, f"locked {self._describe()}", self, False)
         return self._owner is not None
 
     def _ctl_release_all(self, ex: Execution, task: Task) -> int:
@@ -435,9 +481,13 @@ class Semaphore(_Sited):
             self._ex = ex
             real = self.__dict__.get("_rl_real")
             self._value = self._initial if real is None else real._value
+            _guarded(ex, self, self._value_now)
 
     def _available(self) -> bool:
         return self._value > 0
+
+    def _value_now(self) -> int:
+        return self._value
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         ex, task = _ctx()
@@ -447,8 +497,12 @@ class Semaphore(_Sited):
             raise ValueError("can't specify timeout for non-blocking acquire")
         wait = 0.0 if not blocking else timeout
         self._sync(ex)
-        _point(ex, task, f"acquire {type(self).__name__}({self._site})", self)
-        if not ex.block(task, self._available, f"{type(self).__name__}({self._site})", wait):
+        what = f"{type(self).__name__}({self._site})"
+        if wait == 0:
+            _point(ex, task, f"try to acquire {what}", self)
+            if not self._available():
+                return False
+        elif not _wait_point(ex, task, f"acquire {what}", self, self._available, what, wait, True, _positive):
             return False
         self._value -= 1
         ex.hb_acquire(task, id(self))
@@ -465,6 +519,7 @@ class Semaphore(_Sited):
             raise ValueError("n must be one or more")
         self._sync(ex)
         self._check_bound(n)
+        _point(ex, task, f"release {type(self).__name__}({self._site})", self)
         ex.hb_release(task, id(self))
         ex.note_sync(task, id(self))
         self._value += n
@@ -477,6 +532,10 @@ class Semaphore(_Sited):
 
     def __repr__(self) -> str:
         return f"<racelab {type(self).__name__} from {self._site}>"
+
+
+def _positive(value: int) -> bool:
+    return value > 0
 
 
 class BoundedSemaphore(Semaphore):
@@ -510,6 +569,7 @@ class Event(_Sited):
             self._ex = ex
             real = self.__dict__.get("_rl_real")
             self._flag = False if real is None else real.is_set()
+            _guarded(ex, self, self._is_set)
 
     def _is_set(self) -> bool:
         return self._flag
@@ -519,7 +579,7 @@ class Event(_Sited):
         if task is None or ex is None:
             return self._real.is_set()
         self._sync(ex)
-        _point(ex, task, f"is_set Event({self._site})", self)
+        _point(ex, task, f"is_set Event({self._site})", self, False)
         if self._flag:
             ex.hb_acquire(task, id(self))
         return self._flag
@@ -550,8 +610,13 @@ class Event(_Sited):
         if task is None or ex is None:
             return self._real.wait(timeout)
         self._sync(ex)
-        _point(ex, task, f"wait Event({self._site})", self)
-        if ex.block(task, self._is_set, f"Event({self._site}) to be set", timeout):
+        if timeout is not None and timeout <= 0:
+            _point(ex, task, f"wait Event({self._site})", self, False)
+            got = self._flag
+        else:
+            got = _wait_point(ex, task, f"wait Event({self._site})", self, self._is_set,
+                              f"Event({self._site}) to be set", timeout, False)
+        if got:
             ex.hb_acquire(task, id(self))
             return True
         return False

@@ -13,7 +13,7 @@ import queue as _queue
 from typing import Any
 
 from racelab._core.control import Execution, Task
-from racelab.sync.locks import _ctx, _point
+from racelab.sync.locks import _ctx, _guarded, _point, _wait_point
 
 Empty = _queue.Empty
 Full = _queue.Full
@@ -21,6 +21,26 @@ _RealQueue = _queue.Queue
 _RealLifoQueue = _queue.LifoQueue
 _RealPriorityQueue = _queue.PriorityQueue
 _RealSimpleQueue = _queue.SimpleQueue
+
+
+def _queue_point(ex: Execution, task: Task, what: str, queue: Any, ready: Any, waiting: str,
+                 wait: float | None, opens: Any) -> bool:
+    if wait == 0:  # non-blocking: always runs (it may find the queue empty or full)
+        _point(ex, task, what, queue)
+        return bool(ready())
+    return _wait_point(ex, task, what, queue, ready, waiting, wait, True, opens)
+
+
+def _items(state: tuple[int, int, int]) -> bool:
+    return state[0] > 0
+
+
+def _room(state: tuple[int, int, int]) -> bool:
+    return not (0 < state[1] <= state[0])
+
+
+def _all_done(state: tuple[int, int, int]) -> bool:
+    return state[2] == 0
 
 
 def _wait(blocking: bool, timeout: float | None) -> float | None:
@@ -49,6 +69,10 @@ class _ControlledQueue:
             for item in self._rl_initial:
                 self._put(item)  # type: ignore[attr-defined]
             self._rl_unfinished = self._rl_initial_unfinished
+            _guarded(ex, self, self._rl_state)
+
+    def _rl_state(self) -> tuple[int, int, int]:
+        return (self._qsize(), self.maxsize, self._rl_unfinished)  # type: ignore[attr-defined]
 
     def _rl_not_full(self) -> bool:
         return not (0 < self.maxsize <= self._qsize())  # type: ignore[attr-defined]
@@ -61,8 +85,8 @@ class _ControlledQueue:
         if task is None or ex is None:
             return super().put(item, block, timeout)  # type: ignore[misc]
         self._rl_sync(ex)
-        _point(ex, task, f"put {type(self).__name__}", self)
-        if not ex.block(task, self._rl_not_full, f"room in {type(self).__name__}", _wait(block, timeout)):
+        if not _queue_point(ex, task, f"put {type(self).__name__}", self, self._rl_not_full,
+                            f"room in {type(self).__name__}", _wait(block, timeout), _room):
             raise Full
         ex.hb_release(task, id(self))
         self._put(item)  # type: ignore[attr-defined]
@@ -73,8 +97,8 @@ class _ControlledQueue:
         if task is None or ex is None:
             return super().get(block, timeout)  # type: ignore[misc]
         self._rl_sync(ex)
-        _point(ex, task, f"get {type(self).__name__}", self)
-        if not ex.block(task, self._rl_not_empty, f"an item in {type(self).__name__}", _wait(block, timeout)):
+        if not _queue_point(ex, task, f"get {type(self).__name__}", self, self._rl_not_empty,
+                            f"an item in {type(self).__name__}", _wait(block, timeout), _items):
             raise Empty
         ex.hb_acquire(task, id(self))
         return self._get()  # type: ignore[attr-defined]
@@ -102,8 +126,8 @@ class _ControlledQueue:
         if task is None or ex is None:
             return super().join()  # type: ignore[misc]
         self._rl_sync(ex)
-        _point(ex, task, f"join {type(self).__name__}", self)
-        ex.block(task, lambda: self._rl_unfinished == 0, f"all tasks of {type(self).__name__} done")
+        _wait_point(ex, task, f"join {type(self).__name__}", self, lambda: self._rl_unfinished == 0,
+                    f"all tasks of {type(self).__name__} done", None, False, _all_done)
         ex.hb_acquire(task, ("queue-join", id(self)))
 
     def qsize(self) -> int:
@@ -111,7 +135,7 @@ class _ControlledQueue:
         if task is None or ex is None:
             return super().qsize()  # type: ignore[misc]
         self._rl_sync(ex)
-        _point(ex, task, f"qsize {type(self).__name__}", self)
+        _point(ex, task, f"qsize {type(self).__name__}", self, False)
         return self._qsize()  # type: ignore[attr-defined]
 
     def empty(self) -> bool:
@@ -155,6 +179,10 @@ class SimpleQueue:
                 self._initial = initial
             self._ex = ex
             self._items = collections.deque(self._initial)
+            _guarded(ex, self, self._state)
+
+    def _state(self) -> tuple[int, int, int]:
+        return (len(self._items), 0, 0)
 
     def _ctx(self) -> tuple[Execution | None, Task | None]:
         ex, task = _ctx()
@@ -176,8 +204,8 @@ class SimpleQueue:
         ex, task = self._ctx()
         if task is None or ex is None:
             return self._real.get(block, timeout)
-        _point(ex, task, "get SimpleQueue", self)
-        if not ex.block(task, lambda: bool(self._items), "an item in SimpleQueue", _wait(block, timeout)):
+        if not _queue_point(ex, task, "get SimpleQueue", self, lambda: bool(self._items), "an item in SimpleQueue",
+                            _wait(block, timeout), _items):
             raise Empty
         ex.hb_acquire(task, id(self))
         return self._items.popleft()

@@ -160,10 +160,11 @@ class _Handle:
         if target is me:
             raise RuntimeError("Cannot join current thread")
         wait = None if timeout is None or timeout < 0 else timeout
-        ex.schedule(me, ("end", target.tid), False)
+        got = ex.wait_point(me, ("end", target.tid), False, target.is_done, f"thread {target.name} to finish", wait,
+                            bool)
         if ex.verbose:
             ex.record_point(me, f"join {target.name}", None, None)
-        if ex.block(me, lambda: target.state is DONE, f"thread {target.name} to finish", wait):
+        if got:
             ex.hb_acquire(me, ("end", target.tid))
 
 

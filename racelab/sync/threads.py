@@ -95,10 +95,11 @@ def join(self: Any, timeout: float | None = None) -> None:
         return None
     if target is task:
         raise RuntimeError("cannot join current thread")
-    ex.schedule(task, ("end", target.tid), False)
+    got = ex.wait_point(task, ("end", target.tid), False, target.is_done, f"thread {self.name} to finish", timeout,
+                        bool)
     if ex.verbose:
         ex.record_point(task, f"join {self.name}", None, None)
-    if ex.block(task, lambda: target.state is DONE, f"thread {self.name} to finish", timeout):
+    if got:
         ex.hb_acquire(task, ("end", target.tid))
     return None
 

@@ -113,3 +113,142 @@ def test_dpor_covers_every_order_of_lock_acquisition(tmp_path: Path) -> None:
     [result] = racelab.explore(str(path), DPOR)
     assert result.exhausted
     assert set(result.outcomes) == {repr(p) for p in itertools.permutations(range(3))}
+
+
+TRY = '''
+import queue
+import threading
+
+def _two(first, second):
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+def scenario_try_acquire():
+    lock = threading.Lock()
+    seen = {}
+    def hold():
+        with lock:
+            pass
+    def probe():
+        seen["ok"] = lock.acquire(blocking=False)
+        if seen["ok"]:
+            lock.release()
+    _two(hold, probe)
+    assert seen["ok"]
+
+def scenario_acquire_timeout_zero():
+    lock = threading.Lock()
+    seen = {}
+    def hold():
+        with lock:
+            pass
+    def probe():
+        seen["ok"] = lock.acquire(timeout=0)
+        if seen["ok"]:
+            lock.release()
+    _two(hold, probe)
+    assert seen["ok"]
+
+def scenario_semaphore_try():
+    sem = threading.Semaphore(1)
+    seen = {}
+    def hold():
+        with sem:
+            pass
+    def probe():
+        seen["ok"] = sem.acquire(False)
+    _two(hold, probe)
+    assert seen["ok"]
+
+def scenario_locked():
+    lock = threading.Lock()
+    seen = {}
+    def hold():
+        with lock:
+            pass
+    def probe():
+        seen["locked"] = lock.locked()
+    _two(hold, probe)
+    assert not seen["locked"]
+
+def scenario_get_nowait():
+    q = queue.Queue()
+    seen = {}
+    def put():
+        q.put(1)
+    def probe():
+        try:
+            seen["item"] = q.get_nowait()
+        except queue.Empty:
+            seen["item"] = None
+    _two(put, probe)
+    assert seen["item"] == 1
+
+def scenario_event_is_set():
+    ev = threading.Event()
+    seen = {}
+    def setter():
+        ev.set()
+    def probe():
+        seen["set"] = ev.is_set()
+    _two(setter, probe)
+    assert seen["set"]
+'''
+
+
+@pytest.mark.parametrize("name", ["scenario_try_acquire", "scenario_acquire_timeout_zero", "scenario_semaphore_try",
+                                  "scenario_locked", "scenario_get_nowait", "scenario_event_is_set"])
+@pytest.mark.parametrize("strategy", ["dpor", "dfs"])
+def test_a_non_blocking_operation_is_ordered_both_ways_against_the_holder(tmp_path: Path, name: str,
+                                                                          strategy: str) -> None:
+    """Soundness: a try-lock (or a probe) between another thread's acquire and release fails;
+    no strategy may certify the program."""
+    path = tmp_path / "tries.py"
+    path.write_text(TRY)
+    settings = racelab.Settings(strategy=strategy, max_schedules=5000, time_limit=60, detect=False,
+                                preemption_bound=None if strategy == "dfs" else 2)
+    [result] = racelab.explore(f"{path}::{name}", settings)
+    assert result.verdict == "fail" and not result.exhausted, (result.verdict, result.schedules)
+    assert str(result.failure.kind) == "assertion"
+
+
+HOLDER = '''
+import threading
+
+def scenario_holder_changes():
+    a, b = threading.Lock(), threading.Lock()
+    step = threading.Event()
+    def first():
+        with a:
+            step.wait()
+    def second():
+        step.set()
+        with a:
+            with b:
+                pass
+    def third():
+        with b:
+            with a:
+                pass
+    ts = [threading.Thread(target=f, name=f.__name__) for f in (first, second, third)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+'''
+
+
+def test_a_deadlock_report_names_the_current_holder(tmp_path: Path) -> None:
+    path = tmp_path / "holder.py"
+    path.write_text(HOLDER)
+    [result] = racelab.explore(str(path), DPOR)
+    assert result.verdict == "fail" and str(result.failure.kind) == "deadlock"
+    details = "\n".join(result.failure.details)
+    # whoever waits for ``a`` is told who holds it at the end, not who held it when the wait began
+    for line in result.failure.details:
+        if "held by" in line:
+            holder = line.split("held by ")[1].split(")")[0]
+            assert holder in ("second", "third"), details
