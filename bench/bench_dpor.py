@@ -3,8 +3,9 @@
 Each program is ported to plain ``threading``; the published count is the number of
 Mazurkiewicz traces, which an optimal DPOR explores exactly once each (Abdulla, Aronis,
 Jonsson, Sagonas, "Source Sets: A Foundation for Optimal Dynamic Partial Order Reduction",
-JACM 2017; the counters and lastzero/readers counts as measured for this port). Prints
-figures and the ratio executions / optimal; asserts nothing.
+JACM 2017). Where no count is published for a port, the count is computed by brute force:
+every schedule of unbounded dfs, grouped by trace. Prints figures and the ratio
+executions / optimal; asserts nothing.
 
 Run: python bench/bench_dpor.py [time limit per row in seconds, default 120]
 """
@@ -86,6 +87,97 @@ def indexer(n):
     _run([work(t) for t in range(n)])
 
 
+def filesystem(n):
+    blocks, inodes = 26, 32
+    locki = [threading.Lock() for _ in range(inodes)]
+    lockb = [threading.Lock() for _ in range(blocks)]
+    inode = [0] * inodes
+    busy = [0] * blocks
+    def work(tid):
+        def body():
+            i = tid % inodes
+            with locki[i]:
+                if inode[i] == 0:
+                    b = (i * 2) % blocks
+                    while True:
+                        with lockb[b]:
+                            if not busy[b]:
+                                busy[b] = 1
+                                inode[i] = b + 1
+                                break
+                        b = (b + 1) % blocks
+        return body
+    _run([work(t) for t in range(n)])
+
+
+def fib(n):
+    box = {"i": 1, "j": 1}
+    def one():
+        for _ in range(n):
+            box["i"] = box["i"] + box["j"]
+    def two():
+        for _ in range(n):
+            box["j"] = box["j"] + box["i"]
+    _run([one, two])
+    return box["i"], box["j"]
+
+
+def sigma(n):
+    array = [0] * n
+    box = {"index": -1}
+    def work():
+        box["index"] += 1
+        array[box["index"]] = 1
+    _run([work] * n)
+    return tuple(array)
+
+
+def producer_consumer(n):
+    items = []
+    cond = threading.Condition()
+    def produce():
+        for k in range(n):
+            with cond:
+                items.append(k)
+                cond.notify()
+    def consume():
+        got = 0
+        while got < n:
+            with cond:
+                while not items:
+                    cond.wait()
+                items.pop(0)
+                got += 1
+    _run([produce, consume])
+
+
+def barrier(n):
+    gate = threading.Barrier(n)
+    box = {"x": 0}
+    def work(k):
+        def body():
+            box[k] = 1
+            gate.wait()
+            box["x"] += box[(k + 1) % n]
+        return body
+    _run([work(k) for k in range(n)])
+    return box["x"]
+
+
+def pipeline(n):
+    import queue
+    q = queue.Queue()
+    out = []
+    def put():
+        for k in range(n):
+            q.put(k)
+    def get():
+        for _ in range(n):
+            out.append(q.get())
+    _run([put, get, put])
+    return len(out)
+
+
 def scenario_locked_counter_2(): locked_counter(2)
 def scenario_locked_counter_3(): locked_counter(3)
 def scenario_locked_counter_4(): locked_counter(4)
@@ -97,6 +189,15 @@ def scenario_lastzero_5(): lastzero(5)
 def scenario_readers_4(): readers(4)
 def scenario_readers_6(): readers(6)
 def scenario_indexer_13(): indexer(13)
+def scenario_indexer_14(): indexer(14)
+def scenario_filesystem_14(): filesystem(14)
+def scenario_filesystem_16(): filesystem(16)
+def scenario_filesystem_18(): filesystem(18)
+def scenario_fib_2(): return fib(2)
+def scenario_sigma_2(): return sigma(2)
+def scenario_producer_consumer_2(): producer_consumer(2)
+def scenario_barrier_2(): return barrier(2)
+def scenario_pipeline_1(): return pipeline(1)
 '''
 
 #: (scenario, optimal count)
@@ -105,8 +206,32 @@ ROWS = [
     ("unlocked_counter_3", 36), ("unlocked_counter_4", 576),
     ("lastzero_3", 12), ("lastzero_5", 64),
     ("readers_4", 16), ("readers_6", 64),
-    ("indexer_13", 64),
+    ("indexer_13", 64), ("indexer_14", 512),
+    # filesystem(N): inodes i < 32 are distinct; threads i and i+13 want the same block,
+    # and nothing else collides: 2 ** (N - 13) traces
+    ("filesystem_14", 2), ("filesystem_16", 8), ("filesystem_18", 32),
+    # no published count for these ports: the traces counted by brute force (every schedule
+    # of unbounded dfs, grouped by the order of their dependent steps)
+    ("fib_2", None), ("sigma_2", None),
+    ("producer_consumer_2", None), ("barrier_2", None), ("pipeline_1", None),
 ]
+
+
+def brute_force(target: str, limit: float) -> int | None:
+    """The number of Mazurkiewicz traces: every schedule of unbounded dfs, grouped by trace."""
+    from racelab._core import explorer
+    from racelab.strategies.dfs import DFSStrategy
+    from racelab.strategies.dpor import recorded
+
+    strategy = recorded(DFSStrategy(None))
+    make = explorer.make_strategy
+    explorer.make_strategy = lambda settings: strategy
+    try:
+        racelab.explore(target, racelab.Settings(max_schedules=2_000_000, time_limit=limit, detect=False,
+                                                 shrink=False))
+    finally:
+        explorer.make_strategy = make
+    return len(strategy.traces) if strategy.exhausted else None
 
 
 def main() -> None:
@@ -118,6 +243,11 @@ def main() -> None:
         print(f"racelab {racelab.__version__}, Python {sys.version.split()[0]}, dpor, {limit:g} s per row")
         print(f"  {'program':<22} {'optimal':>8} {'executions':>11} {'ratio':>7} {'s':>7} {'ms/exec':>8}")
         for name, optimal in ROWS:
+            if optimal is None:
+                optimal = brute_force(f"{path}::scenario_{name}", limit)
+                if optimal is None:
+                    print(f"  {name:<22} brute force not done in {limit:g} s")
+                    continue
             settings = racelab.Settings(strategy="dpor", max_schedules=10_000_000, time_limit=limit, detect=False,
                                         shrink=False)
             start = time.perf_counter()

@@ -71,6 +71,7 @@ import os
 import signal
 import sys
 import time as _time
+import types
 import weakref
 from dataclasses import dataclass, field
 from types import FrameType
@@ -114,6 +115,9 @@ _ENGINE_DIRS = tuple(
 ) + tuple(os.path.join(_RACELAB_DIR, f) for f in (
     "atomic.py", "pytest_api.py", "instrumented.py", "hypothesis.py", "lincheck.py"))
 
+
+#: Values whose ids never name shared state.
+_ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None), range, slice})
 
 #: Operation keys for partial-order reduction: ``ANY`` conflicts with every operation,
 #: ``NO_OP`` with none (a pure yield, or a new thread's first step).
@@ -579,8 +583,54 @@ class Execution:
         self.hb_release(parent, ("start", task.tid))
         if self.watcher is not None:
             self.guards[("end", task.tid)] = task.is_done
-            self.watcher.observe_spawn(parent.tid, task.tid)
+            self.watcher.observe_spawn(parent.tid, task.tid, self._handed_over(thread))
         return task
+
+    def _handed_over(self, thread: Any) -> list[int]:
+        """The objects a new thread is given (its target's closure and arguments, and one level
+        into containers among them), in a fixed order: DPOR names them at the start, so that an
+        object first used later has the same name in every execution."""
+        roots: list[Any] = [thread]
+        target = getattr(thread, "_target", None)
+        if target is not None:
+            roots.append(target)
+            func = getattr(target, "__func__", target)
+            roots.append(getattr(target, "__self__", None))
+            for cell in getattr(func, "__closure__", None) or ():
+                try:
+                    roots.append(cell.cell_contents)
+                except ValueError:  # an empty cell
+                    pass
+        roots.extend(getattr(thread, "_args", None) or ())
+        roots.extend((getattr(thread, "_kwargs", None) or {}).values())
+        found: list[int] = []
+        seen: set[int] = set()
+
+        def add(obj: Any) -> None:
+            if obj is None or type(obj) in _ATOMS or id(obj) in seen:
+                return
+            seen.add(id(obj))
+            self.watch(obj)
+            found.append(id(obj))
+
+        for root in roots:
+            add(root)
+        for root in list(roots):
+            tp = type(root)
+            if tp is list or tp is tuple or tp is set or tp is frozenset:
+                items: Any = root
+            elif tp is dict:
+                items = root.values()
+            else:
+                state = getattr(root, "__dict__", None)  # an instance's attributes (a Condition's lock)
+                if type(state) is not dict or isinstance(root, (type, types.ModuleType, types.FunctionType)):
+                    continue
+                items = [v for v in state.values() if not callable(v)]
+            for k, item in enumerate(items):
+                if k >= 4096:
+                    break
+                add(item)
+        return found
 
     def task_started(self, task: Task) -> None:
         self.hb_acquire(task, ("start", task.tid))
@@ -755,11 +805,21 @@ class Execution:
             self.sweep()
 
 
+    def watch(self, obj: Any) -> None:
+        """``obj``'s id is about to name an object for the watcher (DPOR): make it forget the ids of
+        objects that died first, so a new object with an old id gets a name of its own."""
+        if self._dead:
+            self.forget_dead()
+        if id(obj) not in self._tracked:
+            self.track(obj)
+
     def forget_dead(self) -> None:
         """Tell the observers which objects died since the last access event."""
         dead, self._dead = set(self._dead), []
         for oid in dead:
             self.aliases.pop(oid, None)
+        if self.watcher is not None:
+            self.watcher.forget(dead)
         for obs in self.observers:
             forget = getattr(obs, "forget", None)
             if forget is not None:
@@ -816,7 +876,7 @@ class Execution:
         return not task.timed_out
 
     def block(self, task: Task, ready: Callable[[], bool], what: str | Callable[[], str], timeout: float | None = None,
-              key: Hashable = None) -> bool:
+              key: Hashable = None, opens: Callable[[Any], bool] | None = None) -> bool:
         """Park ``task`` until ``ready()``; False when the virtual-clock timeout elapsed first.
 
         ``key``, when given, is what the task does once woken (for DPOR); by default it is
@@ -825,7 +885,7 @@ class Execution:
         if self.stopping or task.abort:
             _stop_here(task)
         if key is not None and self.watcher is not None:
-            task.pending = (key, True, None)
+            task.pending = (key, True, None if opens is None else (key, opens))
         if ready():
             return True
         if timeout is not None and timeout <= 0:
@@ -1462,6 +1522,8 @@ def atomic_op(obj: Any, what: str) -> None:
     task = getattr(_tls, "task", None)
     if task is None:
         return
+    if ex.watcher is not None:
+        ex.watch(obj)
     ex.schedule(task, id(obj), True)
     if ex.verbose:
         ex.record_point(task, what, None, None)

@@ -197,6 +197,8 @@ def _announce(ex: control.Execution, task: control.Task, op: Op, loc: Any, name:
     if ex.solo and not ex.verbose:
         ex.solo_step(task, write)
         return
+    if ex.watcher is not None:
+        ex.watch(obj)
     ex.schedule(task, loc if key is None else key, write, write)
     if ex.verbose:
         ex.record_point(task, f"{op.value} {name}", name, program_frame(_getframe(depth)))
@@ -245,6 +247,8 @@ def _quiet(ex: control.Execution, task: control.Task, key: Any, obj: Any = None)
     (Not for racelab's own objects: nothing rebinds their methods, and their operations,
     which change the whole object, would look dependent on every lookup.)"""
     if ex.watcher is not None and not ex.solo and not ex.in_engine and not _engine_type(type(obj)):
+        if obj is not None:
+            ex.watch(obj)
         ex.note_op(task, key, False)
 
 
@@ -1036,6 +1040,8 @@ def _generator_point(gen: Any) -> None:
     if ex.solo and not ex.verbose:
         ex.solo_step(task, False)
         return
+    if ex.watcher is not None:
+        ex.watch(gen)
     ex.schedule(task, id(gen), True)
     if ex.verbose:
         ex.record_point(task, f"next({getattr(gen, '__name__', 'generator')})", None, _getframe(3))
@@ -1203,6 +1209,7 @@ def _container_call(rule: str, target: Any, name: str, args: tuple[Any, ...], de
         other = container_of(arg)
         oid = _owner_id(ex, other)
         if ex.watcher is not None:
+            ex.watch(other)
             ex.note_op(task, oid, False)
         if ex.observers:
             _report(ex, task, _READ, (oid, WHOLE), what, other, depth + 1, True)
@@ -1522,6 +1529,7 @@ def mc(obj: Any, name: str) -> Any:
             if flags & _M_FOREIGN:
                 _foreign_code(ex, task, obj, name, _OTHER_CODE)
             if flags & _M_QUIET and ex.watcher is not None and not ex.solo and not ex.in_engine:
+                ex.watch(obj)
                 ex.note_op(task, (id(obj), name), False)
             if flags & _M_STATE:
                 _announce(ex, task, _WRITE, (id(obj), WHOLE), f"{tp.__name__}.{name}()", obj, id(obj))

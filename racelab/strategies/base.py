@@ -19,13 +19,13 @@ A new strategy (DPOR, Hypothesis-driven, ...) is one module implementing these t
 Strategies must be deterministic functions of their seed and of what they were shown.
 
 A strategy that wants to see what the threads do (DPOR) also has a ``watcher``: an object
-with the three methods of ``Watcher``, or None (the default) for "show me nothing". The
+with the methods of ``Watcher``, or None (the default) for "show me nothing". The
 runtime reads it once per execution, after ``new_execution``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, Protocol, Sequence
+from typing import Any, Callable, Hashable, Iterable, Protocol, Sequence
 
 #: One access of shared state: (key, write, state). ``key`` names what is accessed (an object
 #: ``id``, ``(id, part)``, ``("end", tid)``, ``ANY``, ``NO_OP``); ``write``: whether it changes it;
@@ -56,8 +56,13 @@ class Watcher(Protocol):
     def observe_op(self, tid: int, access: Access) -> None:
         """A further access of the running thread's current step (a lock release, a quiet read)."""
 
-    def observe_spawn(self, parent: int, child: int) -> None:
-        """``parent`` started thread ``child``: everything before happens before the child's steps."""
+    def observe_spawn(self, parent: int, child: int, handed: Sequence[int] = ()) -> None:
+        """``parent`` started thread ``child``: everything before happens before the child's steps.
+        ``handed``: the ids of the objects the child was given, in an order that does not depend
+        on the schedule."""
+
+    def forget(self, dead: Iterable[int]) -> None:
+        """The objects with these ids died: an id seen from now on names a new object."""
 
 
 def keep_going(runnable: Sequence[int], current: int | None) -> int:

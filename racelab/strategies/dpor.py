@@ -1,16 +1,20 @@
-"""Dynamic partial-order reduction with source sets (Abdulla, Aronis, Jonsson and Sagonas,
-"Source Sets: A Foundation for Optimal Dynamic Partial Order Reduction", JACM 2017), stateless.
+"""Optimal dynamic partial-order reduction: source sets, wakeup trees and sleep sets.
 
 Two schedules that differ only in the order of independent operations (different
-locations, or two reads) reach the same state; they are one *Mazurkiewicz trace*, and
-exploring one of them is enough. The search runs depth first; after each execution it
-looks for its *races*: two dependent steps of different threads that no other step orders,
-where the later one could have run first. For a race between step ``e`` (at position ``i``)
-and a later ``e2``, let ``v`` be the steps after ``e`` that do not depend on it, then
-``e2``: some thread that can start ``v`` (an *initial* of ``v``) must be tried at ``i``;
-when none of the threads tried or to be tried there is one, the first initial is added.
-When no position has a thread left to try, every trace has been covered: ``exhausted`` is a
-certificate for every schedule, with no preemption bound.
+locations, or two reads) reach the same state; they are one *Mazurkiewicz trace*. This
+strategy explores one schedule per trace (Abdulla, Aronis, Jonsson and Sagonas, "Source
+Sets: A Foundation for Optimal Dynamic Partial Order Reduction", JACM 2017), statelessly:
+each execution replays a prefix of choices, then follows a branch of a *wakeup tree*.
+
+After an execution it looks for its *races*: two dependent steps of different threads that
+no other step orders, where the later one could have run first. For a race between step
+``e`` (at position ``i``) and a later ``e2``, the steps after ``e`` that do not depend on it,
+followed by ``e2``, form a schedule ``v`` the search owes: unless a thread asleep at ``i``
+already starts an equivalent one, ``v`` goes into the wakeup tree at ``i``, merged with what
+is there. Every position keeps a *sleep set*: the threads whose step there was explored
+already, with that step; a thread stays asleep down a branch until a step that depends on
+its own runs. When no wakeup tree has a branch left, every trace has been covered:
+``exhausted`` is a certificate for every schedule, with no preemption bound.
 
 What it sees (the observation interface of ``racelab.strategies.base``): every step as it
 starts, with what it accesses first, and every further access of the step; an access names
@@ -25,82 +29,129 @@ write, and both orders are explored.
 
 Keys: ``ANY`` conflicts with everything, ``NO_OP`` with nothing, equal keys conflict
 unless both accesses only read, and a whole object (``id(obj)``) conflicts with its parts
-(``(id(obj), part)``) when one of them writes. Keys are compared within one execution only
-(an object's id may differ from one execution to the next).
+(``(id(obj), part)``) when one of them writes.
+
+Objects are named by their first access in an execution (its position, and a count), not
+by ``id``, which differs from one execution to the next. Steps kept from an earlier
+execution (in a sleep set or a wakeup tree at position ``i``) share the first ``i`` steps
+with the current one, so an object first accessed there has the same name in both; two
+objects both first accessed later may be the same one, and are taken to be (a sound
+over-approximation: at worst a thread wakes up early and a trace is explored twice).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, Sequence
+from typing import Any, Callable, Hashable, Iterable, Sequence
 
 from racelab._core.control import ANY, NO_OP
 from racelab.errors import NondeterminismError
 
-#: One access: (key, write, state): ``state`` is the guarded object's state before the
-#: access, or None when the key names no guarded object.
+#: One access as reported: (key, write, state): ``state`` is the guarded object's state
+#: before the access, or None when the key names no guarded object.
 Access = tuple[Hashable, bool, Any]
 #: What guards a step: (key of the guarded object, opens(state) -> whether the step could run).
 Guard = tuple[Hashable, Callable[[Any], bool]]
+#: A part key's stand-in for "the whole object".
+_WHOLE = object()
+_EXACT = 1 << 62  # the root of events of the current execution: every name compares exactly
+
+
+class _Name:
+    """An object of one execution, named by its first access: position ``pos``, ``n``-th new name there."""
+
+    __slots__ = ("pos", "n", "_hash")
+
+    def __init__(self, pos: int, n: int) -> None:
+        self.pos = pos
+        self.n = n
+        self._hash = hash((pos, n))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _Name and other.pos == self.pos and other.n == self.n  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"@{self.pos}.{self.n}"
 
 
 class _Event:
-    """One step: a thread's accesses from one scheduling point to the next."""
+    """One step: a thread's accesses from one scheduling point to the next.
 
-    __slots__ = ("tid", "acc", "guard")
+    ``acc``: (object name or None, part or key, write, state); ``root``: the steps before
+    position ``root`` are shared with every execution this event is compared with."""
 
-    def __init__(self, tid: int, acc: list[Access], guard: Guard | None) -> None:
+    __slots__ = ("tid", "acc", "guard", "root")
+
+    def __init__(self, tid: int, guard: Guard | None) -> None:
         self.tid = tid
-        self.acc = acc
+        self.acc: list[tuple[_Name | None, Any, bool, Any]] = []
         self.guard = guard
+        self.root = _EXACT
+
+    def kept(self, root: int) -> "_Event":
+        """This step as kept at position ``root`` for later executions."""
+        if self.root <= root:
+            return self
+        copy = _Event(self.tid, self.guard)
+        copy.acc = self.acc
+        copy.root = root
+        return copy
 
     def __repr__(self) -> str:
-        return f"<{self.tid}: {[(a[0], a[1]) for a in self.acc]}>"
+        return f"<{self.tid}: {[(a[0], a[1], a[2]) for a in self.acc]}>"
+
+
+def _same(a: _Name, b: _Name, root: int) -> bool:
+    if a == b:
+        return True
+    return a.pos >= root and b.pos >= root  # both first accessed after the shared prefix: maybe one object
+
+
+def dependent(a: _Event, b: _Event) -> bool:
+    """Whether two steps of different threads conflict (their order can matter)."""
+    root = a.root if a.root < b.root else b.root
+    for oa, pa, wa, _ in a.acc:
+        if pa is NO_OP:
+            continue
+        for ob, pb, wb, _ in b.acc:
+            if pb is NO_OP or not (wa or wb):
+                continue
+            if pa == ANY or pb == ANY:
+                return True
+            if oa is None or ob is None:
+                if oa is None and ob is None and pa == pb:
+                    return True
+                continue
+            if (pa is _WHOLE or pb is _WHOLE or pa == pb) and _same(oa, ob, root):
+                return True
+    return False
+
+
+class _Branch:
+    """A node of a wakeup tree: the thread to run, its step there, and what follows."""
+
+    __slots__ = ("tid", "event", "children")
+
+    def __init__(self, tid: int, event: _Event, children: list["_Branch"]) -> None:
+        self.tid = tid
+        self.event = event
+        self.children = children
 
 
 class _Node:
     """A position of the current path (before its step)."""
 
-    __slots__ = ("enabled", "chosen", "todo", "done")
+    __slots__ = ("enabled", "chosen", "sleep", "pending", "event")
 
-    def __init__(self, enabled: tuple[int, ...] | None, chosen: int) -> None:
+    def __init__(self, enabled: tuple[int, ...] | None, chosen: int, sleep: dict[int, _Event],
+                 pending: list[_Branch]) -> None:
         self.enabled = enabled  # None: only one thread could run here
         self.chosen = chosen
-        self.todo: set[int] = set()  # threads still to try here
-        self.done = {chosen}  # threads tried here (the chosen one runs now)
-
-
-def _base(key: Hashable) -> Hashable:
-    """The object a key belongs to: ``(id(obj), part)`` belongs to ``id(obj)``."""
-    if type(key) is tuple and key and type(key[0]) is int:
-        return key[0]
-    return key
-
-
-def _conflict(ka: Hashable, wa: bool, kb: Hashable, wb: bool) -> bool:
-    if ka is NO_OP or kb is NO_OP:
-        return False
-    if ka == ANY or kb == ANY:
-        return True
-    if ka == kb:
-        return wa or wb
-    if not (wa or wb):
-        return False
-    # an operation on a whole object (``id(obj)``: a method call, a resize, an iteration
-    # step) against one of its parts (``(id(obj), key)``, ``(id(obj), SIZE)``)
-    if type(ka) is int:
-        return _base(kb) == ka
-    if type(kb) is int:
-        return _base(ka) == kb
-    return False
-
-
-def dependent(a: _Event, b: _Event) -> bool:
-    """Whether two steps of different threads conflict (their order can matter)."""
-    for ka, wa, _ in a.acc:
-        for kb, wb, _ in b.acc:
-            if _conflict(ka, wa, kb, wb):
-                return True
-    return False
+        self.sleep = sleep
+        self.pending = pending  # the wakeup tree's other branches here (the chosen one runs now)
+        self.event: _Event | None = None
 
 
 class DPORStrategy:
@@ -108,10 +159,16 @@ class DPORStrategy:
 
     def __init__(self) -> None:
         self.exhausted = False
+        #: executions that turned out equivalent to one explored before (every thread asleep)
+        self.redundant = 0
         self._stack: list[_Node] = []
         self._events: list[_Event] = []
         self._spawns: dict[int, tuple[int, int]] = {}
+        self._names: dict[int, _Name] = {}
+        self._new_names = 0
+        self._guide: list[_Branch] = []
         self._fresh = 0  # the first position whose step differs from the execution before
+        self._blocked = False
         self._started = False
 
     @property
@@ -126,6 +183,8 @@ class DPORStrategy:
                 raise NondeterminismError(
                     f"the scenario is not deterministic: at step {len(self._events) + 1} the execution ended, "
                     "where it went on before")
+            if self._blocked:
+                self.redundant += 1
             self._analyse()
             if not self._backtrack():
                 self.exhausted = True
@@ -133,6 +192,8 @@ class DPORStrategy:
         self._started = True
         self._events = []
         self._spawns = {}
+        self._names = {}
+        self._blocked = False
         return True
 
     def next_task(self, runnable: Sequence[int], current: int | None) -> int:
@@ -144,9 +205,7 @@ class DPORStrategy:
                     f"the scenario is not deterministic: at step {pos + 1} the runnable threads were "
                     f"{list(node.enabled or [node.chosen])} before and are {list(runnable)} now")
             return node.chosen
-        chosen = current if current is not None else runnable[0]
-        self._stack.append(_Node(tuple(runnable), chosen))
-        return chosen
+        return self._new_node(tuple(runnable), current, current).chosen
 
     # ---- what the runtime reports (the observation interface) ---------------------------
 
@@ -159,18 +218,84 @@ class DPORStrategy:
                         f"the scenario is not deterministic: at step {pos + 1} thread {tid} ran instead of "
                         f"thread {self._stack[pos].chosen}")
             else:
-                self._stack.append(_Node(None, tid))
-        self._events.append(_Event(tid, [access], guard))
+                self._new_node(None, tid, tid)
+        self._new_names = 0
+        if guard is not None:
+            name, part = self._name(guard[0], pos)
+            guard = ((name, part), guard[1])
+        event = _Event(tid, guard)
+        self._stack[pos].event = event
+        self._events.append(event)
+        self._add(event, access, pos)
 
     def observe_op(self, tid: int, access: Access) -> None:
         events = self._events
         if events and events[-1].tid == tid:
-            events[-1].acc.append(access)
+            self._add(events[-1], access, len(events) - 1)
         else:  # an access before the thread's first scheduling point (the main thread, alone)
             self.observe_step(tid, access, None, False)
 
-    def observe_spawn(self, parent: int, child: int) -> None:
-        self._spawns[child] = (parent, len(self._events))
+    def observe_spawn(self, parent: int, child: int, handed: Sequence[int] = ()) -> None:
+        pos = len(self._events)
+        self._spawns[child] = (parent, pos)
+        names = self._names
+        for oid in handed:  # named where they are handed over, not where first touched
+            if oid not in names:
+                names[oid] = _Name(pos, -1 - len(names))
+
+    def forget(self, dead: Iterable[int]) -> None:
+        """Objects that died: their ids may name new objects from now on."""
+        names = self._names
+        for oid in dead:
+            names.pop(oid, None)
+
+    def _add(self, event: _Event, access: Access, pos: int) -> None:
+        key, write, state = access
+        name, part = self._name(key, pos)
+        event.acc.append((name, part, write, state))
+
+    def _name(self, key: Hashable, pos: int) -> tuple[_Name | None, Any]:
+        if type(key) is int:
+            oid, part = key, _WHOLE
+        elif type(key) is tuple and key and type(key[0]) is int:
+            oid, part = key[0], key[1:] if len(key) > 2 else key[1]
+        else:
+            return None, key
+        name = self._names.get(oid)
+        if name is None:
+            name = self._names[oid] = _Name(pos, self._new_names)
+            self._new_names += 1
+        return name, part
+
+    # ---- choosing ------------------------------------------------------------------------
+
+    def _new_node(self, enabled: tuple[int, ...] | None, current: int | None, first: int | None) -> _Node:
+        pos = len(self._events)
+        if pos:
+            parent = self._stack[pos - 1]
+            last = self._events[pos - 1]
+            sleep = {q: e for q, e in parent.sleep.items() if q != last.tid and not dependent(e, last)}
+        else:
+            sleep = {}
+        runnable = enabled if enabled is not None else (first,)
+        chosen: int | None = None
+        pending: list[_Branch] = []
+        guide = self._guide
+        if guide:
+            self._guide = []
+            if guide[0].tid in runnable:
+                chosen = guide[0].tid
+                pending = [b for b in guide[1:] if b.tid in runnable]
+                self._guide = guide[0].children
+        if chosen is None:
+            awake = [t for t in runnable if t not in sleep]
+            if not awake:
+                self._blocked = True  # equivalent to a schedule explored before
+                awake = list(runnable)
+            chosen = current if current in awake else awake[0]
+        node = _Node(enabled, chosen, sleep, pending)  # type: ignore[arg-type]
+        self._stack.append(node)
+        return node
 
     # ---- analysis ---------------------------------------------------------------------
 
@@ -183,7 +308,7 @@ class DPORStrategy:
         thread: dict[int, dict[int, int]] = {}
         clocks: list[dict[int, int]] = []
         before: list[dict[int, int]] = []
-        by_key: dict[Hashable, list[int]] = {}
+        by_key: dict[Any, list[int]] = {}
         anywhere: list[int] = []
         for j, ev in enumerate(events):
             for child in spawn_at.get(j, ()):
@@ -192,13 +317,13 @@ class DPORStrategy:
             vc = dict(pre)
             keys = set()
             wild = False
-            for key, _, _ in ev.acc:
-                if key is NO_OP:
+            for name, part, _, _ in ev.acc:
+                if part is NO_OP:
                     continue
-                if key == ANY:
+                if part == ANY:
                     wild = True
                 else:
-                    keys.add(_base(key))
+                    keys.add(name if name is not None else part)
             if wild:
                 earlier: Any = range(j)
             else:
@@ -223,9 +348,7 @@ class DPORStrategy:
 
     def _analyse(self) -> None:
         events = self._events
-        n = len(events)
-        if n > len(self._stack):  # (an execution cut short keeps the events it had)
-            n = len(self._stack)
+        n = min(len(events), len(self._stack))
         clocks, before = self._clocks()
         for j in range(max(self._fresh, 1), n):
             late = events[j]
@@ -238,25 +361,12 @@ class DPORStrategy:
                 mine = clocks[i][early.tid]
                 if pre.get(early.tid, 0) >= mine or not dependent(early, late):
                     continue  # ordered already, or independent
-                if not self._reversible(early, late):
+                if not _reversible(early, late):
                     continue
-                if any(clocks[k].get(early.tid, 0) >= mine for k in later):
-                    later.append(i)
-                    continue  # not a direct race: a later racing step depends on this one
+                direct = not any(clocks[k].get(early.tid, 0) >= mine for k in later)
                 later.append(i)
-                self._race(i, j, clocks, mine)
-
-    @staticmethod
-    def _reversible(early: _Event, late: _Event) -> bool:
-        """Whether ``late`` could have run in ``early``'s place (its guard held before ``early``)."""
-        guard = late.guard
-        if guard is None:
-            return True
-        gkey, opens = guard
-        for key, _, state in early.acc:
-            if key == gkey and state is not None:
-                return opens(state)
-        return True
+                if direct:
+                    self._race(i, j, clocks, mine)
 
     def _race(self, i: int, j: int, clocks: list[dict[int, int]], mine: int) -> None:
         events = self._events
@@ -264,41 +374,154 @@ class DPORStrategy:
         v = [events[k] for k in range(i + 1, j) if clocks[k].get(tid, 0) < mine]
         v.append(events[j])
         node = self._stack[i]
-        if node.enabled is None:
+        if node.enabled is None or v[0].tid not in node.enabled:
             return  # nothing else could run there
-        initials = _initials(v)
-        if node.done.intersection(initials) or node.todo.intersection(initials):
-            return
-        for q in initials:
-            if q in node.enabled:
-                node.todo.add(q)
-                return
-        # (no initial could run there: the race cannot be reversed at this position)
+        for q, asleep in node.sleep.items():
+            if _weak_initial(q, asleep, v):
+                return  # an explored branch starts a schedule equivalent to this one
+        _insert(node.pending, [ev.kept(i) for ev in v], node.enabled)
 
     def _backtrack(self) -> bool:
         stack = self._stack
         del stack[len(self._events):]
         while stack:
             node = stack[-1]
-            if node.todo:
-                tid = min(node.todo)
-                node.todo.discard(tid)
-                node.done.add(tid)
-                node.chosen = tid
-                self._fresh = len(stack) - 1
+            pos = len(stack) - 1
+            if node.pending:
+                if node.event is not None:
+                    node.sleep[node.chosen] = node.event.kept(pos)
+                branch = node.pending.pop(0)
+                node.chosen = branch.tid
+                node.event = None
+                self._guide = branch.children
+                self._fresh = pos
                 return True
             stack.pop()
         return False
 
 
-def _initials(v: list[_Event]) -> list[int]:
-    """The threads that can start ``v``: their first step in it depends on no earlier one."""
-    found: list[int] = []
-    seen: set[int] = set()
-    for f, ev in enumerate(v):
-        if ev.tid in seen:
-            continue
-        seen.add(ev.tid)
-        if not any(dependent(v[k], ev) for k in range(f)):
-            found.append(ev.tid)
-    return found
+def _reversible(early: _Event, late: _Event) -> bool:
+    """Whether ``late`` could have run in ``early``'s place (its guard held before ``early``)."""
+    guard = late.guard
+    if guard is None:
+        return True
+    (gname, gpart), opens = guard
+    for name, part, _, state in early.acc:
+        if name == gname and part == gpart and state is not None:
+            return bool(opens(state))
+    return True
+
+
+def _weak_initial(q: int, event: _Event, w: list[_Event]) -> bool:
+    """Whether running ``q`` (whose step is ``event``) first is compatible with running ``w``."""
+    for f, ev in enumerate(w):
+        if ev.tid == q:
+            return not any(dependent(w[k], ev) for k in range(f))
+    return not any(dependent(event, ev) for ev in w)
+
+
+def _insert(level: list[_Branch], w: list[_Event], enabled: tuple[int, ...]) -> None:
+    """Merge the schedule ``w`` into a wakeup tree (``level``: its root's branches)."""
+    root = True
+    while True:
+        for branch in level:
+            if _weak_initial(branch.tid, branch.event, w):
+                w = _without(w, branch.tid)
+                if not branch.children:
+                    return  # a leaf: the tree already has an equivalent schedule
+                level = branch.children
+                root = False
+                break
+        else:
+            if not w or (root and w[0].tid not in enabled):
+                return
+            chain: list[_Branch] = []
+            for ev in reversed(w):
+                chain = [_Branch(ev.tid, ev, chain)]
+            level.append(chain[0])
+            return
+
+
+def _without(w: list[_Event], tid: int) -> list[_Event]:
+    for k, ev in enumerate(w):
+        if ev.tid == tid:
+            return w[:k] + w[k + 1:]
+    return w
+
+
+class TraceRecorder:
+    """A watcher that only records: the Mazurkiewicz trace of each execution, as a value equal
+    for two executions exactly when they differ only in the order of independent steps.
+
+    Put it beside any strategy (``recorded(strategy)``) to count the traces of a program by
+    brute force, which is what an optimal DPOR explores once each."""
+
+    def __init__(self) -> None:
+        self._dpor = DPORStrategy()
+
+    def begin(self) -> None:
+        d = self._dpor
+        d._events, d._spawns, d._names = [], {}, {}
+
+    def observe_step(self, tid: int, access: Access, guard: Guard | None, at_decision: bool) -> None:
+        d = self._dpor
+        d._new_names = 0
+        event = _Event(tid, None)
+        d._events.append(event)
+        d._add(event, access, len(d._events) - 1)
+
+    def observe_op(self, tid: int, access: Access) -> None:
+        d = self._dpor
+        if d._events and d._events[-1].tid == tid:
+            d._add(d._events[-1], access, len(d._events) - 1)
+        else:
+            self.observe_step(tid, access, None, False)
+
+    def observe_spawn(self, parent: int, child: int, handed: Sequence[int] = ()) -> None:
+        self._dpor.observe_spawn(parent, child, handed)
+
+    def forget(self, dead: Iterable[int]) -> None:
+        self._dpor.forget(dead)
+
+    def trace(self) -> frozenset[tuple[tuple[int, int], tuple[int, int]]]:
+        """The ordered pairs of dependent steps of different threads, each step named by its
+        thread and its index among that thread's steps."""
+        events = self._dpor._events
+        index: list[tuple[int, int]] = []
+        count: dict[int, int] = {}
+        for ev in events:
+            count[ev.tid] = count.get(ev.tid, 0) + 1
+            index.append((ev.tid, count[ev.tid]))
+        pairs = set()
+        for j, late in enumerate(events):
+            for i in range(j):
+                if events[i].tid != late.tid and dependent(events[i], late):
+                    pairs.add((index[i], index[j]))
+        return frozenset(pairs)
+
+
+class recorded:  # noqa: N801 - used like a function: ``recorded(DFSStrategy(None))``
+    """A strategy, with a ``TraceRecorder`` watching its executions; ``traces`` collects them."""
+
+    def __init__(self, strategy: Any) -> None:
+        self.strategy = strategy
+        self.recorder = TraceRecorder()
+        self.traces: set[frozenset[tuple[tuple[int, int], tuple[int, int]]]] = set()
+        self._started = False
+        self.exhausted = False
+
+    @property
+    def watcher(self) -> TraceRecorder:
+        return self.recorder
+
+    def new_execution(self) -> bool:
+        if self._started:
+            self.traces.add(self.recorder.trace())
+        self._started = True
+        self.recorder.begin()
+        going = bool(self.strategy.new_execution())
+        self.exhausted = bool(getattr(self.strategy, "exhausted", False))
+        return going
+
+    def next_task(self, runnable: Sequence[int], current: int | None) -> int:
+        return int(self.strategy.next_task(runnable, current))

@@ -15,6 +15,7 @@ in a module) starts from its initial state there.
 from __future__ import annotations
 
 import _thread
+import functools
 import itertools
 import sys
 import threading as _threading
@@ -74,6 +75,8 @@ def _timeout(blocking: bool, timeout: float | None) -> float | None:
 
 
 def _point(ex: Execution, task: Task, what: str, obj: Any, write: bool = True) -> None:
+    if ex.watcher is not None:
+        ex.watch(obj)
     ex.schedule(task, id(obj), write)
     if ex.verbose:
         ex.record_point(task, what, None, None)
@@ -84,6 +87,8 @@ def _point(ex: Execution, task: Task, what: str, obj: Any, write: bool = True) -
 def _wait_point(ex: Execution, task: Task, what: str, obj: Any, ready: Callable[[], bool], waiting: str,
                 timeout: float | None, write: bool = True, opens: Callable[[Any], bool] = bool) -> bool:
     """A blocking operation on ``obj``: the task cannot run it until ``ready()`` (False: timed out)."""
+    if ex.watcher is not None:
+        ex.watch(obj)
     got = ex.wait_point(task, id(obj), write, ready, waiting, timeout, opens)
     if ex.verbose:
         ex.record_point(task, what if got else f"{what}: timed out", None, None)
@@ -351,6 +356,10 @@ class _Waiter:
         return self.notified
 
 
+def _contains(tid: int, notified: frozenset[int]) -> bool:
+    return tid in notified
+
+
 class Condition(_Sited):
     """``threading.Condition`` under control (FIFO wake-ups, as CPython's)."""
 
@@ -386,6 +395,12 @@ class Condition(_Sited):
         if self._ex is not ex:
             self._ex = ex
             self._waiters = []
+            self._woken: set[int] = set()
+            _guarded(ex, self, self._notified)
+
+    def _notified(self) -> frozenset[int]:
+        """The threads notified and not yet woken (DPOR: a wait's wake-up never goes before its notify)."""
+        return frozenset(self._woken)
 
     def _owned(self, ex: Execution, task: Task) -> bool:
         owned = getattr(self._lock, "_ctl_owned", None)
@@ -403,8 +418,10 @@ class Condition(_Sited):
         self._waiters.append(waiter)
         count = self._lock._ctl_release_all(ex, task)
         try:
-            got = ex.block(task, waiter.ready, f"a notify of Condition({self._site})", timeout)
+            got = ex.block(task, waiter.ready, f"a notify of Condition({self._site})", timeout, id(self),
+                           functools.partial(_contains, task.tid))
         finally:
+            self._woken.discard(task.tid)
             if not waiter.notified and waiter in self._waiters:
                 self._waiters.remove(waiter)
             if not ex.stopping:
@@ -443,6 +460,7 @@ class Condition(_Sited):
         for waiter in woken:
             ex.hb_release(task, ("notify", id(waiter)))
             waiter.notified = True
+            self._woken.add(waiter.task.tid)
 
     def notify_all(self) -> None:
         ex, task = _ctx()
