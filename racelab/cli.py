@@ -34,7 +34,8 @@ def add_exploration_options(p: argparse.ArgumentParser, *, with_budget: bool = T
         p.add_argument("--max-schedules", type=positive_int, metavar="N", help="stop after N schedules (default 1000)")
         p.add_argument("--time-limit", type=positive_float, metavar="SECONDS",
                        help="stop exploring a scenario after this long (default 10)")
-        p.add_argument("--preemption-bound", type=natural, metavar="K", help="dfs: at most K preemptions (default 2)")
+        p.add_argument("--preemption-bound", type=natural, metavar="K", help="dfs: at most K preemptions (default 2); dpor: bounded partial-order reduction "
+                       "within K preemptions (default: no bound)")
         p.add_argument("--depth", type=positive_int, metavar="D", help="pct: bug depth (default 3)")
     p.add_argument("--max-steps", type=positive_int, metavar="N",
                    help="scheduling steps of one execution before it counts as a livelock (default 20000)")

@@ -210,7 +210,8 @@ class Task:
         self.body: Callable[[], None] | None = None
         self.ident = 0x7E0000 + tid
         #: What the task does when it next runs, for DPOR: (key, write, guard) (see ``wait_point``).
-        self.pending: tuple[Hashable, bool, Any] = (NO_OP, False, None)
+        #: The access of its next step, announced at its scheduling point (None once it runs).
+        self.pending: tuple[Hashable, bool, Any] | None = (NO_OP, False, None)
         #: Parked at a guarded scheduling point (``wait_point``): it may go on as soon as ``ready()``.
         self.guarded = False
         #: Given up by the watchdog: stuck outside racelab's control (see "Nothing hangs").
@@ -444,6 +445,8 @@ class Execution:
         self.interrupt_main = False
         #: Where the thread given up by the watchdog was ("thread T was at file:line ...").
         self.stuck_at = ""
+        #: Every failure of this execution, in order (more than one only with ``keep_going``).
+        self.failures: list[RawFailure] = []
 
     # (Slots: every ``self.x`` of the hot path stays fast however many fields there are;
     # CPython 3.11 keeps plain instance attributes inline only up to 30 names.)
@@ -452,7 +455,13 @@ class Execution:
                  "choices", "preemptions", "trace", "failure", "stopping", "thread_counter", "blocked",
                  "keepalive", "solo", "in_engine", "aliases", "_tracked", "_strong", "_sweep_at", "_dead",
                  "_later", "result", "_teardown_lock", "serial", "unseen", "main_ident", "cut", "finished",
-                 "ending", "interrupt_main", "stuck_at", "__weakref__")
+                 "ending", "interrupt_main", "stuck_at", "failures", "__weakref__")
+
+    #: A thread that fails ends alone, and the others run on to their end (as threads do outside
+    #: racelab), instead of the execution stopping at the first failure. Off for exploring,
+    #: where the first failure ends the search; on to see every behaviour of every execution
+    #: (the differential test of dpor against exhaustive dfs).
+    keep_going = False
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -489,6 +498,11 @@ class Execution:
                 raise
             except BaseException as exc:  # noqa: BLE001
                 self._record_crash(main, exc)
+                if self.keep_going and not self.stopping:
+                    try:
+                        self._wait_for_non_daemon(main)
+                    except Abort:
+                        pass
             self.ending = True
             self._tear_down(main)
         finally:
@@ -520,6 +534,8 @@ class Execution:
         return self._teardown_lock
 
     def _tear_down(self, main: Task) -> None:
+        if self.watcher is not None:
+            self._observe_end()
         self.stopping = True
         self.ending = True
         for task in self.tasks:
@@ -644,13 +660,17 @@ class Execution:
                 self.error = exc
             self.stopping = True
             return
-        if self.failure is not None:
+        if self.failure is not None and not self.keep_going:
             return
         kind = FailureKind.ASSERTION if isinstance(exc, AssertionError) else FailureKind.EXCEPTION
         text = str(exc)
         message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-        self.failure = RawFailure(kind, message.splitlines()[0] if message else message, task.name, exc)
-        self.stopping = True
+        failure = RawFailure(kind, message.splitlines()[0] if message else message, task.name, exc)
+        self.failures.append(failure)
+        if self.failure is None:
+            self.failure = failure
+        if not self.keep_going:
+            self.stopping = True
 
     def task_finished(self, task: Task) -> None:
         """Called on the task's own OS thread as its body ends (normally or not)."""
@@ -989,12 +1009,28 @@ class Execution:
         return nxt
 
     def _observe_step(self, task: Task, at_decision: bool) -> None:
-        key, write, guard = task.pending
+        key, write, guard = task.pending or (NO_OP, False, None)
+        task.pending = None  # shown: the step runs now
         if guard is not None and task.state is BLOCKED and not (task.ready is not None and task.ready()):
             guard = None  # a timeout elapsed: the step runs whatever the guard says
         state = self.guards.get(key)
         self.watcher.observe_step(task.tid, (key, write, None if state is None else state()), guard,  # type: ignore[union-attr]
                                   at_decision)
+
+    def _observe_end(self) -> None:
+        """The execution ends: show the watcher the next step of every thread still parked at a
+        scheduling point (after a failure, a deadlock, or a daemon left running). Those steps never
+        ran here, but another schedule may run them before steps that did."""
+        parked = []
+        for task in self.tasks:
+            if task.state is DONE or task.lost or task.pending is None:
+                continue
+            key, write, guard = task.pending
+            if task.deadline is not None:
+                guard = None  # a timed wait runs at its timeout whatever the guard says
+            state = self.guards.get(key)
+            parked.append((task.tid, (key, write, None if state is None else state()), guard))
+        self.watcher.observe_end(parked)  # type: ignore[union-attr]
 
     def _advance_clock(self) -> bool:
         deadlines = [t.deadline for t in self.tasks if t.state is BLOCKED and t.deadline is not None]
@@ -1027,14 +1063,17 @@ class Execution:
         raise Abort
 
     def _record_deadlock(self, task: Task) -> None:
-        if self.failure is None:
+        if self.failure is None or self.keep_going:
             waiting = [t for t in self.tasks if t.state is BLOCKED]
             if len(waiting) == 1 and waiting[0].tid == 0 and waiting[0].waits_for().startswith("the end"):
                 message = "deadlock: the main thread waits for threads that can never run"
             else:
                 message = "deadlock: every live thread is blocked"
-            self.failure = RawFailure(FailureKind.DEADLOCK, message, task.name,
-                                      details=[self._describe_blocked(t) for t in waiting])
+            failure = RawFailure(FailureKind.DEADLOCK, message, task.name,
+                                 details=[self._describe_blocked(t) for t in waiting])
+            self.failures.append(failure)
+            if self.failure is None:
+                self.failure = failure
 
     def fail_with_error(self, error: RacelabError) -> "NoReturn":
         """A problem with the scenario or racelab itself, not a finding: stop and raise it from explore."""

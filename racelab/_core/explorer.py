@@ -37,6 +37,7 @@ from racelab._core.patching import Patcher
 from racelab.errors import RacelabError, ScenarioError, UsageError
 from racelab.instrument import hook
 from racelab.strategies import DFSStrategy, DPORStrategy, PCTStrategy, PortfolioStrategy, RandomStrategy, ReplayStrategy
+from racelab.strategies.dpor import BoundedDPORStrategy
 from racelab.strategies.base import Strategy
 
 _real_monotonic = time.monotonic
@@ -139,9 +140,12 @@ class ScenarioResult:
     instrumented: tuple[str, ...] = ()
     #: The search was stopped by Ctrl-C: these are the results so far.
     interrupted: bool = False
+    #: ``exhausted`` covers the schedules with at most this many preemptions (None: every schedule).
+    preemption_bound: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "verdict": self.verdict, "exhausted": self.exhausted,
+                "preemption_bound": self.preemption_bound,
                 "schedules": self.schedules, "elapsed_s": round(self.elapsed_s, 4),
                 "unseen": list(self.unseen), "instrumented": list(self.instrumented),
                 "failure": None if self.failure is None else self.failure.to_json(),
@@ -322,6 +326,16 @@ def load_scenarios(target: str) -> list[ScenarioSpec]:
 # running
 
 
+def bound_of(settings: Settings) -> int | None:
+    """The preemption bound that an ``exhausted`` under ``settings`` is stated within."""
+    name = settings.value("strategy")
+    if name == "dfs":
+        return settings.value("preemption_bound")
+    if name == "dpor":
+        return settings.preemption_bound
+    return None
+
+
 def make_strategy(settings: Settings) -> Strategy:
     name = settings.value("strategy")
     seed = settings.value("seed")
@@ -332,7 +346,8 @@ def make_strategy(settings: Settings) -> Strategy:
     if name == "dfs":
         return DFSStrategy(settings.value("preemption_bound"))
     if name == "dpor":
-        return DPORStrategy()
+        bound = settings.preemption_bound  # (dpor: no bound unless one is given)
+        return DPORStrategy() if bound is None else BoundedDPORStrategy(bound)
     if name == "portfolio":
         return PortfolioStrategy(seed, settings.value("depth"))
     raise UsageError(f"unknown strategy {name!r} (choose from portfolio, random, pct, dfs, dpor)")
@@ -408,7 +423,7 @@ class _Search:
         return ScenarioResult(self.spec.id, verdict_of(failure, unseen), exhausted and failure is None and not unseen,
                               n, elapsed, failure, dict(self.outcomes), dict(self.spec.outcomes), races, lock_order,
                               str(settings.value("strategy")), self.spec.doc, unseen=unseen,
-                              interrupted=self.interrupted)
+                              interrupted=self.interrupted, preemption_bound=bound_of(settings))
 
     def _search(self, start: float) -> tuple[Failure | None, int, bool]:
         """Executions until a failure, the budget, or the strategy's end: (failure, count, exhausted)."""

@@ -59,6 +59,8 @@ def render_result(result: ScenarioResult, out: TextIO, *, extra_replay_args: Ite
             out.write(f"    not seen: {line}\n")
     elif f is None:
         certificate = ", exhausted" if result.exhausted else stopped
+        if result.exhausted and result.preemption_bound is not None:
+            certificate += f": no schedule with at most {_plural(result.preemption_bound, 'preemption')} fails"
         out.write(f"PASS  {result.id}  ({_plural(result.schedules, 'schedule')}{certificate}, "
                   f"{result.elapsed_s:.2f} s)\n")
     else:

@@ -64,6 +64,11 @@ class Watcher(Protocol):
     def forget(self, dead: Iterable[int]) -> None:
         """The objects with these ids died: an id seen from now on names a new object."""
 
+    def observe_end(self, parked: Sequence[tuple[int, Access, Guard | None]]) -> None:
+        """The execution ends (last call): ``parked`` lists, for each thread still at a scheduling
+        point (after a failure or a deadlock, or a daemon left running), the step it would have
+        run next, as (tid, access, guard). Those steps never ran."""
+
 
 def keep_going(runnable: Sequence[int], current: int | None) -> int:
     """The non-preemptive default: stay on the current thread, else the lowest id."""

@@ -163,6 +163,8 @@ class DPORStrategy:
         self.redundant = 0
         self._stack: list[_Node] = []
         self._events: list[_Event] = []
+        #: the next steps of the threads left parked when the execution ended (they never ran)
+        self._parked: list[_Event] = []
         self._spawns: dict[int, tuple[int, int]] = {}
         self._names: dict[int, _Name] = {}
         self._new_names = 0
@@ -191,6 +193,7 @@ class DPORStrategy:
                 return False
         self._started = True
         self._events = []
+        self._parked = []
         self._spawns = {}
         self._names = {}
         self._blocked = False
@@ -249,6 +252,17 @@ class DPORStrategy:
         for oid in dead:
             names.pop(oid, None)
 
+    def observe_end(self, parked: Sequence[tuple[int, Access, Guard | None]]) -> None:
+        pos = len(self._events)
+        self._new_names = 0
+        for tid, access, guard in parked:
+            if guard is not None:
+                name, part = self._name(guard[0], pos)
+                guard = ((name, part), guard[1])
+            event = _Event(tid, guard)
+            self._add(event, access, pos)
+            self._parked.append(event)
+
     def _add(self, event: _Event, access: Access, pos: int) -> None:
         key, write, state = access
         name, part = self._name(key, pos)
@@ -299,8 +313,9 @@ class DPORStrategy:
 
     # ---- analysis ---------------------------------------------------------------------
 
-    def _clocks(self) -> tuple[list[dict[int, int]], list[dict[int, int]]]:
-        """Vector clocks of every step, and of its thread just before it."""
+    def _clocks(self) -> tuple[list[dict[int, int]], list[dict[int, int]], list[tuple[dict[int, int], dict[int, int]]]]:
+        """Vector clocks of every step, and of its thread just before it; and the same pair for
+        each parked step (placed after every step that ran, none of them after another)."""
         events = self._events
         spawn_at: dict[int, list[int]] = {}
         for child, (parent, at) in self._spawns.items():
@@ -310,9 +325,8 @@ class DPORStrategy:
         before: list[dict[int, int]] = []
         by_key: dict[Any, list[int]] = {}
         anywhere: list[int] = []
-        for j, ev in enumerate(events):
-            for child in spawn_at.get(j, ()):
-                thread[child] = dict(thread.get(self._spawns[child][0], {}))
+
+        def clock(j: int, ev: _Event) -> tuple[dict[int, int], dict[int, int], set[Any], bool]:
             pre = thread.get(ev.tid, {})
             vc = dict(pre)
             keys = set()
@@ -336,43 +350,60 @@ class DPORStrategy:
                     for t, c in clocks[i].items():
                         if vc.get(t, 0) < c:
                             vc[t] = c
+            vc[ev.tid] = vc.get(ev.tid, 0) + 1
+            return vc, pre, keys, wild
+
+        def spawn(j: int) -> None:
+            for child in spawn_at.get(j, ()):
+                thread[child] = dict(thread.get(self._spawns[child][0], {}))
+
+        for j, ev in enumerate(events):
+            spawn(j)
+            vc, pre, keys, wild = clock(j, ev)
             if wild:
                 anywhere.append(j)
             for k in keys:
                 by_key.setdefault(k, []).append(j)
-            vc[ev.tid] = vc.get(ev.tid, 0) + 1
             clocks.append(vc)
             before.append(pre)
             thread[ev.tid] = vc
-        return clocks, before
+        spawn(len(events))
+        parked = [clock(len(events), ev)[:2] for ev in self._parked]
+        return clocks, before, parked
 
     def _analyse(self) -> None:
         events = self._events
         n = min(len(events), len(self._stack))
-        clocks, before = self._clocks()
+        clocks, before, parked = self._clocks()
         for j in range(max(self._fresh, 1), n):
-            late = events[j]
-            pre = before[j]
-            later: list[int] = []
-            for i in range(j - 1, -1, -1):
-                early = events[i]
-                if early.tid == late.tid:
-                    continue
-                mine = clocks[i][early.tid]
-                if pre.get(early.tid, 0) >= mine or not dependent(early, late):
-                    continue  # ordered already, or independent
-                if not _reversible(early, late):
-                    continue
-                direct = not any(clocks[k].get(early.tid, 0) >= mine for k in later)
-                later.append(i)
-                if direct:
-                    self._race(i, j, clocks, mine)
+            self._races_of(events[j], j, before[j], clocks)
+        if n == len(events):
+            for ev, (_, pre) in zip(self._parked, parked):
+                self._races_of(ev, n, pre, clocks)
 
-    def _race(self, i: int, j: int, clocks: list[dict[int, int]], mine: int) -> None:
+    def _races_of(self, late: _Event, j: int, pre: dict[int, int], clocks: list[dict[int, int]]) -> None:
+        """The races of ``late`` (at position ``j``, or a parked step at the end) with earlier steps."""
+        events = self._events
+        later: list[int] = []
+        for i in range(j - 1, -1, -1):
+            early = events[i]
+            if early.tid == late.tid:
+                continue
+            mine = clocks[i][early.tid]
+            if pre.get(early.tid, 0) >= mine or not dependent(early, late):
+                continue  # ordered already, or independent
+            if not _reversible(early, late):
+                continue
+            direct = not any(clocks[k].get(early.tid, 0) >= mine for k in later)
+            later.append(i)
+            if direct:
+                self._race(i, j, late, clocks, mine)
+
+    def _race(self, i: int, j: int, late: _Event, clocks: list[dict[int, int]], mine: int) -> None:
         events = self._events
         tid = events[i].tid
         v = [events[k] for k in range(i + 1, j) if clocks[k].get(tid, 0) < mine]
-        v.append(events[j])
+        v.append(late)
         node = self._stack[i]
         if node.enabled is None or v[0].tid not in node.enabled:
             return  # nothing else could run there
@@ -447,6 +478,94 @@ def _without(w: list[_Event], tid: int) -> list[_Event]:
         if ev.tid == tid:
             return w[:k] + w[k + 1:]
     return w
+
+
+class _BoundedNode:
+    """A position of the current path, for the preemption-bounded search."""
+
+    __slots__ = ("enabled", "chosen", "current", "preemptions", "backtrack", "done", "event")
+
+    def __init__(self, enabled: tuple[int, ...] | None, chosen: int, current: int | None, preemptions: int) -> None:
+        self.enabled = enabled  # None: only one thread could run here
+        self.chosen = chosen
+        self.current = current  # the thread at the point, if it could go on (else None)
+        self.preemptions = preemptions  # before this position's step
+        self.backtrack: set[int] = set()
+        self.done = {chosen}
+        self.event: _Event | None = None
+
+    def cost(self, tid: int) -> int:
+        """The preemptions that running ``tid`` here takes."""
+        return int(self.current is not None and tid != self.current)
+
+
+class BoundedDPORStrategy(DPORStrategy):
+    """DPOR within a preemption bound: ``exhausted`` certifies that no schedule with at most
+    ``bound`` preemptions fails.
+
+    Pruning DPOR's branches by the bound alone is unsound: the one schedule DPOR keeps of a
+    trace may need more preemptions than another schedule of the same trace. This is bounded
+    partial-order reduction (Coons, Musuvathi, McKinley, OOPSLA 2013): races are found as in
+    ``DPORStrategy``, and each reversal is scheduled where it is within the bound and, as well,
+    at the last context switch before it, where switching to that thread instead costs no more
+    preemptions than the switch made there. Branches are backtrack sets of threads, without
+    sleep sets or wakeup trees; within the bound, schedules stay on the current thread."""
+
+    name = "dpor"
+
+    def __init__(self, bound: int) -> None:
+        super().__init__()
+        self.bound = bound
+        self._stack: list[_BoundedNode] = []  # type: ignore[assignment]
+
+    def _new_node(self, enabled: tuple[int, ...] | None, current: int | None, first: int | None) -> _BoundedNode:  # type: ignore[override]
+        stack = self._stack
+        pos = len(self._events)
+        preemptions = 0
+        if pos:
+            last = stack[pos - 1]
+            preemptions = last.preemptions + last.cost(last.chosen)
+        runnable = enabled if enabled is not None else (first,)
+        chosen = current if current in runnable else runnable[0]
+        node = _BoundedNode(enabled, chosen, current if enabled is not None else None, preemptions)  # type: ignore[arg-type]
+        stack.append(node)
+        return node
+
+    def _race(self, i: int, j: int, late: _Event, clocks: list[dict[int, int]], mine: int) -> None:
+        events = self._events
+        tid = events[i].tid
+        first = next((events[k] for k in range(i + 1, j) if clocks[k].get(tid, 0) < mine), late)
+        self._schedule(i, first.tid)
+        # the last context switch at or before i: switching to the thread there instead costs no more
+        stack = self._stack
+        c = i
+        while c > 0 and stack[c - 1].chosen == stack[c].chosen:
+            c -= 1
+        if c != i:
+            self._schedule(c, first.tid)
+
+    def _schedule(self, pos: int, tid: int) -> None:
+        node = self._stack[pos]
+        if node.enabled is None:
+            return
+        for t in ((tid,) if tid in node.enabled else node.enabled):
+            if node.preemptions + node.cost(t) <= self.bound:
+                node.backtrack.add(t)
+
+    def _backtrack(self) -> bool:
+        stack = self._stack
+        del stack[len(self._events):]
+        while stack:
+            node = stack[-1]
+            todo = sorted(node.backtrack - node.done)
+            if todo:
+                node.chosen = todo[0]
+                node.done.add(todo[0])
+                node.event = None
+                self._fresh = 0  # backtrack sets are recomputed over whole executions
+                return True
+            stack.pop()
+        return False
 
 
 class TraceRecorder:

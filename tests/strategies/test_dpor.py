@@ -201,15 +201,16 @@ def scenario_event_is_set():
 
 @pytest.mark.parametrize("name", ["scenario_try_acquire", "scenario_acquire_timeout_zero", "scenario_semaphore_try",
                                   "scenario_locked", "scenario_get_nowait", "scenario_event_is_set"])
-@pytest.mark.parametrize("strategy", ["dpor", "dfs"])
+@pytest.mark.parametrize("strategy", ["dpor", "dfs", "dpor-1"])
 def test_a_non_blocking_operation_is_ordered_both_ways_against_the_holder(tmp_path: Path, name: str,
                                                                           strategy: str) -> None:
     """Soundness: a try-lock (or a probe) between another thread's acquire and release fails;
     no strategy may certify the program."""
     path = tmp_path / "tries.py"
     path.write_text(TRY)
+    strategy, _, bound = strategy.partition("-")
     settings = racelab.Settings(strategy=strategy, max_schedules=5000, time_limit=60, detect=False,
-                                preemption_bound=None if strategy == "dfs" else 2)
+                                preemption_bound=int(bound) if bound else None)
     [result] = racelab.explore(f"{path}::{name}", settings)
     assert result.verdict == "fail" and not result.exhausted, (result.verdict, result.schedules)
     assert str(result.failure.kind) == "assertion"
