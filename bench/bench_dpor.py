@@ -178,6 +178,52 @@ def pipeline(n):
     return len(out)
 
 
+def lastwrite(n):
+    box = {"var": 0}
+    def writer(v):
+        def body():
+            box["var"] = v
+        return body
+    _run([writer(v) for v in range(1, n + 1)])
+    return box["var"]
+
+
+def dispatcher(n, requests):
+    # n servers; each request spawns a picker that sets the chosen server id to
+    # 0, 1, ..., n - 1 under lock k while the main thread reads it under k
+    servers = [threading.Lock() for _ in range(n)]
+    k = threading.Lock()
+    box = {"sid": 0}
+    in_channel = [0] * n
+    out_channel = [0] * n
+    def server(s):
+        def body():
+            with servers[s]:
+                if in_channel[s] > 0:
+                    out_channel[s] = in_channel[s]
+        return body
+    def pick():
+        for x in range(n):
+            with k:
+                box["sid"] = x
+    def request():
+        picker = threading.Thread(target=pick)
+        picker.start()
+        with k:
+            idx = box["sid"]
+        with servers[idx]:
+            in_channel[idx] = in_channel[idx] + 1
+        picker.join()
+        return idx
+    workers = [threading.Thread(target=server(s)) for s in range(n)]
+    for t in workers:
+        t.start()
+    picked = [request() for _ in range(requests)]
+    for t in workers:  # the C main ends with pthread_exit; joining at the end orders nothing new
+        t.join()
+    return tuple(picked)
+
+
 def scenario_locked_counter_2(): locked_counter(2)
 def scenario_locked_counter_3(): locked_counter(3)
 def scenario_locked_counter_4(): locked_counter(4)
@@ -198,6 +244,12 @@ def scenario_sigma_2(): return sigma(2)
 def scenario_producer_consumer_2(): producer_consumer(2)
 def scenario_barrier_2(): return barrier(2)
 def scenario_pipeline_1(): return pipeline(1)
+def scenario_lastwrite_7(): return lastwrite(7)
+def scenario_lastwrite_8(): return lastwrite(8)
+def scenario_dispatcher_3(): return dispatcher(3, 3)
+def scenario_dispatcher_3_2(): return dispatcher(3, 2)
+def scenario_dispatcher_5_2(): return dispatcher(5, 2)
+def scenario_dispatcher_5_3(): return dispatcher(5, 3)
 '''
 
 #: (scenario, optimal count)
@@ -214,6 +266,14 @@ ROWS = [
     # of unbounded dfs, grouped by the order of their dependent steps)
     ("fib_2", None), ("sigma_2", None),
     ("producer_consumer_2", None), ("barrier_2", None), ("pipeline_1", None),
+    # lastwrite(N) (Nidhugg benchmarks/from_OBSERVERS/lastwrite.c): N writes of one variable
+    # in any order, read after the joins: N! traces (N under observers)
+    ("lastwrite_7", 5040), ("lastwrite_8", 40320),
+    # dispatcher(S, R) (Nidhugg benchmarks/from_RFSC/benchmarks/asserts/from_DPU/dispatcher.cc,
+    # from DPU, CAV 2018): S servers, R requests; dispatcher_3 is Nidhugg's N = 3 (S = R = 3);
+    # S = 3, 5 with R = 2 as in DPU's tests/regression/ssbs/dispatcher.test.sh, S = 5, R = 3 as
+    # in its Table 1 (maximal configurations)
+    ("dispatcher_3", 398), ("dispatcher_3_2", 59), ("dispatcher_5_2", 137), ("dispatcher_5_3", 1482),
 ]
 
 

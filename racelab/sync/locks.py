@@ -169,9 +169,13 @@ class Lock(_Sited):
         owner = self._owner
         return f"{self._describe()} (held by {owner.name})" if owner is not None else self._describe()
 
-    def _take(self, ex: Execution, task: Task, wait: float | None) -> bool:
+    def _take(self, ex: Execution, task: Task, wait: float | None, restore: bool = False) -> bool:
         self._sync(ex)
-        if self._owner is not None:  # (a Condition's wait taking its lock back)
+        # A Condition's wait takes its lock back at a guarded step of its own even when the lock is
+        # free: taken silently, the lock would carry no access for DPOR, the release the waiter
+        # waited for would seem to race with its later steps, and the waiter's steps would differ
+        # in number between two executions of one trace (an acquire only if the lock was held).
+        if restore or self._owner is not None:
             if not _wait_point(ex, task, f"acquire {self._describe()}", self, self._is_free, self._waiting, wait):
                 return False
         self._owner = task
@@ -224,7 +228,7 @@ class Lock(_Sited):
         return 1
 
     def _ctl_restore(self, ex: Execution, task: Task, count: int) -> None:
-        self._take(ex, task, None)
+        self._take(ex, task, None, True)
 
     def _ctl_owned(self, ex: Execution, task: Task) -> bool:
         self._sync(ex)
@@ -311,7 +315,7 @@ class RLock(Lock):
         return count
 
     def _ctl_restore(self, ex: Execution, task: Task, count: int) -> None:
-        self._take(ex, task, None)
+        self._take(ex, task, None, True)
         self._count = count
 
     def _ctl_owned(self, ex: Execution, task: Task) -> bool:

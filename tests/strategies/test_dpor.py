@@ -253,3 +253,63 @@ def test_a_deadlock_report_names_the_current_holder(tmp_path: Path) -> None:
         if "held by" in line:
             holder = line.split("held by ")[1].split(")")[0]
             assert holder in ("second", "third"), details
+
+
+HANDOFF = '''
+import threading
+
+def _handoff(n):
+    items = []
+    cond = threading.Condition()
+    def produce():
+        for k in range(n):
+            with cond:
+                items.append(k)
+                cond.notify()
+    def consume():
+        for _ in range(n):
+            with cond:
+                while not items:
+                    cond.wait()
+                items.pop(0)
+    threads = [threading.Thread(target=produce), threading.Thread(target=consume)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+def scenario_handoff_1():
+    _handoff(1)
+
+def scenario_handoff_2():
+    _handoff(2)
+'''
+
+
+def test_a_condition_wait_takes_its_lock_back_at_a_step_of_its_own(tmp_path: Path) -> None:
+    """A woken waiter takes the lock back at a guarded step even when the lock is free: the
+    notifier's release orders it, so the release does not race with the waiter's later steps,
+    and one trace is never explored twice (as a wake-up before and after the release)."""
+    from racelab._core import explorer
+    from racelab.strategies.dfs import DFSStrategy
+    from racelab.strategies.dpor import recorded
+
+    path = tmp_path / "handoff.py"
+    path.write_text(HANDOFF)
+    strategy = recorded(DFSStrategy(None))
+    make = explorer.make_strategy
+    explorer.make_strategy = lambda settings: strategy
+    try:
+        racelab.explore(f"{path}::scenario_handoff_1", racelab.Settings(max_schedules=100_000, time_limit=60,
+                                                                        detect=False, shrink=False))
+    finally:
+        explorer.make_strategy = make
+    assert strategy.exhausted and len(strategy.traces) == 2  # the consumer waits, or it does not
+    [one] = racelab.explore(f"{path}::scenario_handoff_1", DPOR)
+    assert one.exhausted and one.schedules == 2
+    # two items, 7 traces: the consumer waits for both items (1), for the second only (1), for
+    # the first only with the second put after its take (1) or before it takes the lock back (2:
+    # its wake-up goes before or after the second notify, which both write the Condition), or
+    # for neither (2: the second put before or after its first take)
+    [two] = racelab.explore(f"{path}::scenario_handoff_2", DPOR)
+    assert two.exhausted and two.schedules == 7
