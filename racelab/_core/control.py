@@ -190,7 +190,7 @@ class Task:
 
     __slots__ = ("tid", "name", "thread", "state", "ready", "deadline", "timed_out", "wake",
                  "abort", "run_len", "waiting_for", "daemon", "worker", "body", "ident", "pending", "lost",
-                 "guarded")
+                 "guarded", "shown")
 
     def __init__(self, tid: int, name: str, thread: Any, daemon: bool, wake: Any) -> None:
         self.tid = tid
@@ -210,10 +210,13 @@ class Task:
         self.body: Callable[[], None] | None = None
         self.ident = 0x7E0000 + tid
         #: What the task does when it next runs, for DPOR: (key, write, guard) (see ``wait_point``).
-        #: The access of its next step, announced at its scheduling point (None once it runs).
-        self.pending: tuple[Hashable, bool, Any] | None = (NO_OP, False, None)
+        #: The access of its next step, announced at its scheduling point.
+        self.pending: tuple[Hashable, bool, Any] = (NO_OP, False, None)
         #: Parked at a guarded scheduling point (``wait_point``): it may go on as soon as ``ready()``.
         self.guarded = False
+        #: Its ``pending`` step was shown to the watcher as running (a task blocked since shows
+        #: it again when woken: the continuation of a ``block`` without a key of its own).
+        self.shown = False
         #: Given up by the watchdog: stuck outside racelab's control (see "Nothing hangs").
         self.lost = False
 
@@ -750,6 +753,7 @@ class Execution:
         self.in_engine = True
         if self.watcher is not None:
             task.pending = (key, write, None)
+            task.shown = False
         self.step += 1
         if self.step > self.max_steps:
             self._livelock(task)
@@ -874,6 +878,7 @@ class Execution:
         self.in_engine = True
         if self.watcher is not None:
             task.pending = (key, write, None if opens is None else (key, opens))
+            task.shown = False
         self.step += 1
         if self.step > self.max_steps:
             self._livelock(task)
@@ -906,6 +911,7 @@ class Execution:
             _stop_here(task)
         if key is not None and self.watcher is not None:
             task.pending = (key, True, None if opens is None else (key, opens))
+            task.shown = False
         if ready():
             return True
         if timeout is not None and timeout <= 0:
@@ -1009,8 +1015,8 @@ class Execution:
         return nxt
 
     def _observe_step(self, task: Task, at_decision: bool) -> None:
-        key, write, guard = task.pending or (NO_OP, False, None)
-        task.pending = None  # shown: the step runs now
+        key, write, guard = task.pending
+        task.shown = True
         if guard is not None and task.state is BLOCKED and not (task.ready is not None and task.ready()):
             guard = None  # a timeout elapsed: the step runs whatever the guard says
         state = self.guards.get(key)
@@ -1023,8 +1029,8 @@ class Execution:
         ran here, but another schedule may run them before steps that did."""
         parked = []
         for task in self.tasks:
-            if task.state is DONE or task.lost or task.pending is None:
-                continue
+            if task.state is DONE or task.lost or (task.shown and task.state is not BLOCKED):
+                continue  # (shown and not blocked since: that step ran, its next is unknown)
             key, write, guard = task.pending
             if task.deadline is not None:
                 guard = None  # a timed wait runs at its timeout whatever the guard says

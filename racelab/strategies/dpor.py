@@ -602,6 +602,9 @@ class TraceRecorder:
     def forget(self, dead: Iterable[int]) -> None:
         self._dpor.forget(dead)
 
+    def observe_end(self, parked: Sequence[tuple[int, Access, Guard | None]]) -> None:
+        """(Steps that never ran are no part of the trace.)"""
+
     def trace(self) -> frozenset[tuple[tuple[int, int], tuple[int, int]]]:
         """The ordered pairs of dependent steps of different threads, each step named by its
         thread and its index among that thread's steps."""
