@@ -209,8 +209,8 @@ class Task:
         self.worker: _Worker | None = None
         self.body: Callable[[], None] | None = None
         self.ident = 0x7E0000 + tid
-        #: What the task does when it next runs, for DPOR: (key, write, guard) (see ``wait_point``).
-        #: The access of its next step, announced at its scheduling point.
+        #: What the task does when it next runs, for DPOR: (key, write, guard) (see ``wait_point``),
+        #: announced at its scheduling point.
         self.pending: tuple[Hashable, bool, Any] = (NO_OP, False, None)
         #: Parked at a guarded scheduling point (``wait_point``): it may go on as soon as ``ready()``.
         self.guarded = False
