@@ -62,6 +62,7 @@ task was never noticed); polling from the main task (it is the one that can be s
 from __future__ import annotations
 
 import _thread
+import contextlib
 import enum
 import functools
 import gc
@@ -502,10 +503,8 @@ class Execution:
             except BaseException as exc:  # noqa: BLE001
                 self._record_crash(main, exc)
                 if self.keep_going and not self.stopping:
-                    try:
+                    with contextlib.suppress(Abort):  # (a deadlock among the others)
                         self._wait_for_non_daemon(main)
-                    except Abort:
-                        pass
             self.ending = True
             self._tear_down(main)
         finally:

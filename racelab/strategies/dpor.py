@@ -562,7 +562,7 @@ class BoundedDPORStrategy(DPORStrategy):
                 node.chosen = todo[0]
                 node.done.add(todo[0])
                 node.event = None
-                self._fresh = 0  # backtrack sets are recomputed over whole executions
+                self._fresh = len(stack) - 1  # the races before it were found by the execution before
                 return True
             stack.pop()
         return False

@@ -163,28 +163,30 @@ class Lock(_Sited):
                 return False
         elif not _wait_point(ex, task, f"acquire {self._describe()}", self, self._is_free, self._waiting, wait):
             return False
-        return self._take(ex, task, None)
+        self._take(ex, task)
+        return True
 
     def _waiting(self) -> str:
         owner = self._owner
         return f"{self._describe()} (held by {owner.name})" if owner is not None else self._describe()
 
-    def _take(self, ex: Execution, task: Task, wait: float | None, restore: bool = False) -> bool:
-        self._sync(ex)
-        # A Condition's wait takes its lock back at a guarded step of its own even when the lock is
-        # free: taken silently, the lock would carry no access for DPOR, the release the waiter
-        # waited for would seem to race with its later steps, and the waiter's steps would differ
-        # in number between two executions of one trace (an acquire only if the lock was held).
-        if restore or self._owner is not None:
-            if not _wait_point(ex, task, f"acquire {self._describe()}", self, self._is_free, self._waiting, wait):
-                return False
+    def _take(self, ex: Execution, task: Task) -> None:
+        """``task`` holds the lock now (it was free)."""
         self._owner = task
         if ex.observers:
             ex.hb_acquire(task, id(self))
             frame = control.user_frame(sys._getframe(1))
             for obs in ex.observers:
                 obs.lock_acquired(task.tid, id(self), self._site, frame)
-        return True
+
+    def _take_back(self, ex: Execution, task: Task) -> None:
+        """A Condition's wait takes its lock back, at a guarded acquire step of its own even when
+        the lock is free: taken silently, the lock would carry no access for DPOR, the release the
+        waiter waited for would seem to race with its later steps, and the waiter's steps would
+        differ in number between two executions of one trace."""
+        self._sync(ex)
+        _wait_point(ex, task, f"acquire {self._describe()}", self, self._is_free, self._waiting, None)
+        self._take(ex, task)
 
     def _is_free(self) -> bool:
         return self._owner is None
@@ -228,7 +230,7 @@ class Lock(_Sited):
         return 1
 
     def _ctl_restore(self, ex: Execution, task: Task, count: int) -> None:
-        self._take(ex, task, None, True)
+        self._take_back(ex, task)
 
     def _ctl_owned(self, ex: Execution, task: Task) -> bool:
         self._sync(ex)
@@ -315,7 +317,7 @@ class RLock(Lock):
         return count
 
     def _ctl_restore(self, ex: Execution, task: Task, count: int) -> None:
-        self._take(ex, task, None, True)
+        self._take_back(ex, task)
         self._count = count
 
     def _ctl_owned(self, ex: Execution, task: Task) -> bool:
