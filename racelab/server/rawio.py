@@ -26,6 +26,9 @@ import socket
 import sys
 from typing import Any
 
+from racelab._core import control
+from racelab.sync import net
+
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 _NOSIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)
 _EPOLL_CTL_MOD = 3
@@ -79,6 +82,8 @@ class Buffer:
     def recv(self, fd: int) -> bytes:
         """What ``fd`` has now (b"" at end of stream); ``BlockingIOError`` when nothing."""
         assert _calls is not None
+        if control._active is not None:  # exploring: a scheduling point (see ``racelab.sync.net``)
+            net.fd_point(fd, True, "recv")
         c_recv, raw, view = _calls[0], self.raw, self.view
         size = len(raw)
         n = c_recv(fd, raw, size, _DONTWAIT)
@@ -100,6 +105,8 @@ def send(fd: int, data: bytes) -> int:
     """Bytes of ``data`` sent now (0 when the socket buffer is full); ``OSError`` when the peer
     is gone (``MSG_NOSIGNAL``: no ``SIGPIPE``)."""
     assert _calls is not None
+    if control._active is not None:
+        net.fd_point(fd, False, "send")
     n = _calls[1](fd, data, len(data), _DONTWAIT | _NOSIGNAL)
     if n >= 0:
         return int(n)
@@ -120,5 +127,7 @@ def epoll_event(flags: int, fd: int) -> bytes:
 def epoll_modify(epfd: int, fd: int, event: bytes) -> None:
     """``epoll_ctl(EPOLL_CTL_MOD)`` with an ``epoll_event`` from ``epoll_event``."""
     assert _calls is not None
+    if control._active is not None:
+        net.epoll_ctl_point(epfd, fd, _EpollEvent.from_buffer_copy(event).events, "epoll_ctl")
     if _calls[2](epfd, _EPOLL_CTL_MOD, fd, event) < 0:
         _raise("epoll_ctl")

@@ -201,9 +201,9 @@ class Server:
         self._epfd = -1
         self._listener: socket.socket | None = None
         self._wake_fd = -1
-        # Pool model: workers' reads, writes and re-arms keep the GIL (see ``rawio``); not while
-        # exploring, where the sockets' own methods are the scheduling points.
-        self._raw = options.model is Model.POOL and rawio.AVAILABLE and control.current_task() is None
+        # Pool model: workers' reads, writes and re-arms keep the GIL (see ``rawio``; while
+        # exploring, each of them is a scheduling point as the socket methods are).
+        self._raw = options.model is Model.POOL and rawio.AVAILABLE
         self._buffers = threading.local()
         self._ready: list[Conn] = []  # pool model: readable in this poll, for the next batch
         self._batches: list[Batch] = []  # pool model: batches of two or more being served

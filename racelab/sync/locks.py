@@ -157,10 +157,8 @@ class Lock(_Sited):
             _point(ex, task, f"try to acquire {self._describe()}", self)
             if self._owner is not None:
                 return False
-        elif self._owner is task and type(self) is Lock:  # taken twice by its holder: a deadlock, as in CPython
-            _point(ex, task, f"acquire {self._describe()}", self)
-            if not ex.block(task, self._is_free, self._waiting, wait, id(self)):
-                return False
+        # (taken again by its holder, a plain Lock waits as any other thread would: until another
+        # thread releases it, as a binary semaphore does; a deadlock if none can, as in CPython)
         elif not _wait_point(ex, task, f"acquire {self._describe()}", self, self._is_free, self._waiting, wait):
             return False
         self._take(ex, task)
